@@ -1,0 +1,218 @@
+"""The Django admin for every model. Hazard logs and hazards can never be deleted here:
+no delete permission, no bulk delete action."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Cause,
+    Control,
+    Hazard,
+    HazardLog,
+    ImportRecord,
+    LikelihoodLevel,
+    LogIssue,
+    Membership,
+    RiskAssessment,
+    RiskCell,
+    RiskMatrix,
+    RiskRating,
+    SeverityLevel,
+)
+
+
+class NoDeleteAdmin(SimpleHistoryAdmin):
+    """History in the admin, and no way to delete."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class NoDeleteInline:
+    extra = 0
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SeverityInline(NoDeleteInline, admin.TabularInline):
+    model = SeverityLevel
+
+
+class LikelihoodInline(NoDeleteInline, admin.TabularInline):
+    model = LikelihoodLevel
+
+
+class RatingInline(NoDeleteInline, admin.TabularInline):
+    model = RiskRating
+
+
+@admin.register(RiskMatrix)
+class RiskMatrixAdmin(NoDeleteAdmin):
+    list_display = ["name", "version", "is_complete"]
+    search_fields = ["name", "description"]
+    inlines = [SeverityInline, LikelihoodInline, RatingInline]
+
+    @admin.display(boolean=True, description="complete")
+    def is_complete(self, obj):
+        return obj.is_complete
+
+
+@admin.register(RiskCell)
+class RiskCellAdmin(NoDeleteAdmin):
+    list_display = ["matrix", "likelihood", "severity", "rating"]
+    list_filter = ["matrix"]
+    list_select_related = ["matrix", "likelihood", "severity", "rating"]
+
+
+@admin.register(SeverityLevel, LikelihoodLevel)
+class LevelAdmin(NoDeleteAdmin):
+    list_display = ["name", "rank", "matrix"]
+    list_filter = ["matrix"]
+    search_fields = ["name", "definition"]
+
+
+@admin.register(RiskRating)
+class RiskRatingAdmin(NoDeleteAdmin):
+    list_display = ["number", "label", "colour", "matrix"]
+    list_filter = ["matrix"]
+
+
+@admin.register(HazardLog)
+class HazardLogAdmin(NoDeleteAdmin):
+    list_display = ["name", "standard", "clinical_safety_officer", "version", "document_status", "updated_at"]
+    list_filter = ["standard", "document_status", "matrix"]
+    search_fields = ["name", "clinical_safety_officer", "programme", "document_reference"]
+
+
+class CauseInline(NoDeleteInline, admin.TabularInline):
+    model = Cause
+    fields = ["number", "description", "withdrawn", "withdrawn_reason"]
+
+
+class ControlInline(NoDeleteInline, admin.StackedInline):
+    model = Control
+    fields = [
+        ("number", "kind", "control_type", "implementation_status"),
+        "description",
+        "causes",
+        ("owner", "evidence_url"),
+        "evidence",
+        ("withdrawn", "withdrawn_reason"),
+    ]
+    filter_horizontal = ["causes"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Offer only the causes of the hazard being edited.
+        if db_field.name == "causes":
+            hazard_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = Cause.objects.filter(hazard_id=hazard_id) if hazard_id else Cause.objects.none()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class AssessmentInline(NoDeleteInline, admin.TabularInline):
+    model = RiskAssessment
+    fields = ["stage", "severity", "likelihood", "rating", "rationale", "assessed_by", "assessed_at"]
+    readonly_fields = ["rating"]
+    max_num = 2
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Offer only the levels of the log's own matrix.
+        if db_field.name in ("severity", "likelihood"):
+            hazard_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            model = db_field.related_model
+            if hazard_id:
+                kwargs["queryset"] = model.objects.filter(matrix__logs__hazards__id=hazard_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Hazard)
+class HazardAdmin(NoDeleteAdmin):
+    list_display = ["reference", "name", "log", "status", "owner", "updated_at"]
+    list_filter = ["log", "status", "controls__control_type", "assessments__rating__number"]
+    list_select_related = ["log"]
+    search_fields = [
+        "reference",
+        "name",
+        "description",
+        "clinical_impact",
+        "causes__description",
+        "controls__description",
+    ]
+    inlines = [CauseInline, ControlInline, AssessmentInline]
+    readonly_fields = ["updated_at", "revision"]
+
+
+@admin.register(Cause)
+class CauseAdmin(NoDeleteAdmin):
+    list_display = ["hazard", "number", "description", "withdrawn"]
+    list_filter = ["withdrawn", "hazard__log"]
+    search_fields = ["description", "hazard__reference"]
+    list_select_related = ["hazard"]
+
+
+@admin.register(Control)
+class ControlAdmin(NoDeleteAdmin):
+    list_display = ["hazard", "number", "kind", "control_type", "implementation_status", "owner", "withdrawn"]
+    list_filter = ["kind", "control_type", "implementation_status", "withdrawn", "hazard__log"]
+    search_fields = ["description", "owner", "hazard__reference"]
+    list_select_related = ["hazard"]
+
+
+@admin.register(RiskAssessment)
+class RiskAssessmentAdmin(NoDeleteAdmin):
+    list_display = ["hazard", "stage", "severity", "likelihood", "rating", "assessed_by", "assessed_at"]
+    list_filter = ["stage", "rating__number", "hazard__log"]
+    search_fields = ["hazard__reference", "rationale"]
+    readonly_fields = ["rating"]
+    list_select_related = ["hazard", "severity", "likelihood", "rating"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "log", "role"]
+    list_filter = ["role", "log"]
+    search_fields = ["user__username", "user__email", "log__name"]
+
+
+@admin.register(LogIssue)
+class LogIssueAdmin(NoDeleteAdmin):
+    list_display = ["log", "number", "approved_by", "approved_at", "workbook_sha256"]
+    list_filter = ["log"]
+    readonly_fields = [f.name for f in LogIssue._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ImportRecord)
+class ImportRecordAdmin(admin.ModelAdmin):
+    list_display = ["file_name", "log", "user", "status", "created_at", "sha256"]
+    list_filter = ["status", "log"]
+    exclude = ["content"]
+    readonly_fields = [
+        "log",
+        "user",
+        "file_name",
+        "sha256",
+        "size",
+        "status",
+        "base_fingerprint",
+        "counts",
+        "report",
+        "applied_at",
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

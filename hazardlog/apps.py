@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HazardLogConfig(AppConfig):
+    name = "hazardlog"
+    verbose_name = "Hazard log"

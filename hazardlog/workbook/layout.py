@@ -1,0 +1,133 @@
+"""The NHS hazard log template's layout (domain.md §3): the single source of sheet names, the A–S
+column map with its groups, the named ranges, and the header synonyms the reader accepts.
+"""
+
+from dataclasses import dataclass
+
+from hazardlog.text import normalise_label
+
+COVER_SHEET = "Cover Page"
+VERSION_SHEET = "Version History"
+HAZARD_SHEET = "Hazard Log"
+MATRIX_SHEET = "Risk Matrix"
+
+# Groups of the row above the column headers.
+INITIAL = "Initial Hazard Risk Assessment"
+ADDITIONAL = "Additional Controls"
+RESIDUAL = "Residual Hazard Risk Assessment"
+ACTIONS = "Actions"
+
+
+@dataclass(frozen=True)
+class Column:
+    letter: str
+    header: str  # the template's wording
+    key: str  # what the column holds, as named in our code
+    group: str = ""
+    width: int = 20
+
+
+# The 19 columns of the Hazard Log sheet, in the template's order and wording.
+HAZARD_COLUMNS = [
+    Column("A", "Hazard Number", "reference", width=10),
+    Column("B", "Hazard Name", "name", width=24),
+    Column("C", "Hazard Description", "description", width=40),
+    Column("D", "Potential Clinical Impact", "clinical_impact", width=36),
+    Column("E", "Possible Causes", "causes", width=44),
+    Column("F", "Existing Controls", "existing_controls", width=44),
+    Column("G", "Severity", "initial_severity", INITIAL, 13),
+    Column("H", "Likelihood", "initial_likelihood", INITIAL, 12),
+    Column("I", "Risk", "initial_rating", INITIAL, 7),
+    Column("J", "Design", "design_controls", ADDITIONAL, 36),
+    Column("K", "Test", "test_controls", ADDITIONAL, 36),
+    Column("L", "Training", "training_controls", ADDITIONAL, 36),
+    Column("M", "BPC", "bpc_controls", ADDITIONAL, 36),
+    Column("N", "Severity", "residual_severity", RESIDUAL, 13),
+    Column("O", "Likelihood", "residual_likelihood", RESIDUAL, 12),
+    Column("P", "Risk", "residual_rating", RESIDUAL, 7),
+    Column("Q", "Summary of Actions/Notes", "actions", ACTIONS, 40),
+    Column("R", "Owner", "owner", ACTIONS, 18),
+    Column("S", "Status", "status", ACTIONS, 12),
+]
+COLUMN_BY_KEY = {column.key: column for column in HAZARD_COLUMNS}
+
+# Additional-control columns and the ControlType value each holds.
+ADDITIONAL_CONTROL_COLUMNS = {
+    "design_controls": "design",
+    "test_controls": "test",
+    "training_controls": "training",
+    "bpc_controls": "bpc",
+}
+
+HEADER_FILL = "FFFF99"
+STATUS_CHOICES = ["Open", "Closed", "Transferred"]  # the template's drop-down order
+
+# Named ranges on the Risk Matrix sheet (the drop-downs of Severity and Likelihood point at them).
+LIKELIHOOD_RANGE = ("Likelihood", "$C$2:$C$6")  # Very high … Very low, top to bottom
+CONSEQUENCE_RANGE = ("Consequence", "$D$7:$H$7")  # Minor … Catastrophic, left to right
+MATRIX_VALUES_RANGE = "$D$2:$H$6"
+
+# Cover page labels, column A (values in column B), in the template's order.
+COVER_FIELDS = [
+    ("Programme", "programme"),
+    ("Sub-Prog / Project", "sub_programme"),
+    ("Prog. Director", "programme_director"),
+    ("Owner", "owner"),
+    ("Author", "author"),
+    ("Document Record ID Key", "document_reference"),
+    ("Status", "document_status"),
+    ("Version", "version"),
+    ("Version Date", "version_date"),
+    ("Document Purpose", "purpose"),
+]
+
+# Header text seen in NHS workbooks → our key. Compared after normalise_label (case and spacing).
+# Severity, Likelihood and Risk appear twice: the reader tells them apart by group or position.
+HEADER_SYNONYMS = {
+    "reference": ["hazard number", "hazard no", "hazard no.", "hazard ref", "hazard reference", "num", "number", "id"],
+    "name": ["hazard name", "name", "hazard title"],
+    "description": ["hazard description", "description"],
+    "clinical_impact": ["potential clinical impact", "clinical impact"],
+    "causes": ["possible causes", "causes", "cause"],
+    "existing_controls": ["existing controls", "existing control"],
+    "severity": ["severity", "consequence"],
+    "likelihood": ["likelihood"],
+    "rating": ["risk", "risk rating", "rating"],
+    "design_controls": ["design"],
+    "test_controls": ["test", "testing"],
+    "training_controls": ["training"],
+    "bpc_controls": ["bpc", "business process change", "process"],
+    "actions": ["summary of actions/notes", "summary of actions / notes", "summary of actions", "actions", "notes"],
+    "owner": ["owner", "hazard owner"],
+    "status": ["status", "hazard status"],
+    "hazard_type": ["hazard type", "type of hazard"],
+    "suggested_actions": ["suggested actions to reduce hazard", "suggested actions"],
+    "initial_severity": ["initial consequence", "initial severity"],
+    "initial_likelihood": ["initial likelihood"],
+    "initial_rating": ["initial risk", "initial risk rating"],
+    "residual_severity": ["residual consequence", "residual severity"],
+    "residual_likelihood": ["residual likelihood"],
+    "residual_rating": ["residual risk", "residual risk rating"],
+    "additional_controls": ["additional controls", "additional control"],
+    "control_type": ["control type"],
+    "control_owner": ["control owner"],
+    "action": ["action"],
+    "action_status": ["action status"],
+}
+_SYNONYM_INDEX = {normalise_label(text): key for key, texts in HEADER_SYNONYMS.items() for text in texts}
+
+
+def header_key(text) -> str | None:
+    """Our key for a header cell's text, or None if it is not a known header."""
+    if text is None:
+        return None
+    return _SYNONYM_INDEX.get(normalise_label(str(text)))
+
+
+def group_of(text) -> str | None:
+    """Which group a group-row cell names (INITIAL, ADDITIONAL, RESIDUAL, ACTIONS), by its words."""
+    label = normalise_label(str(text or ""))
+    for group, word in ((INITIAL, "initial"), (RESIDUAL, "residual"), (ADDITIONAL, "additional"), (ACTIONS, "action")):
+        if word in label:
+            return group
+    return None

@@ -1,0 +1,29 @@
+"""Shared fixtures. The NHS matrix is in every test database because migration 0002 creates it."""
+
+import pytest
+
+from hazardlog import nhs_matrix
+from hazardlog.models import HazardLog, Membership, RiskMatrix, Role
+from tests import factories
+
+
+@pytest.fixture
+def matrix(db):
+    return RiskMatrix.objects.get(name=nhs_matrix.NAME)
+
+
+@pytest.fixture
+def log(matrix):
+    return factories.make_log(matrix=matrix)
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="cso", password="correct-horse-battery-staple")
+
+
+@pytest.fixture
+def member_log(log, user) -> HazardLog:
+    """A log in which `user` is the Clinical Safety Officer."""
+    Membership.objects.create(log=log, user=user, role=Role.CSO)
+    return log

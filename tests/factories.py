@@ -1,0 +1,66 @@
+"""Small builders for test data. They save through the ORM one object at a time, so history is written."""
+
+import itertools
+
+from hazardlog import nhs_matrix
+from hazardlog.models import (
+    Cause,
+    Control,
+    ControlKind,
+    ControlType,
+    Hazard,
+    HazardLog,
+    RiskAssessment,
+    RiskMatrix,
+    Stage,
+)
+
+_counter = itertools.count(1)
+
+
+def make_log(matrix=None, **fields) -> HazardLog:
+    matrix = matrix or RiskMatrix.objects.get(name=nhs_matrix.NAME)
+    fields.setdefault("name", f"System {next(_counter)}")
+    fields.setdefault("clinical_safety_officer", "Dr A Clinician")
+    return HazardLog.objects.create(matrix=matrix, **fields)
+
+
+def make_hazard(log, reference=None, *, causes=2, initial=("Major", "Medium"), residual=("Major", "Low"), **fields):
+    """A hazard with `causes` causes, an existing and an additional control, and both assessments."""
+    hazard = Hazard.objects.create(
+        log=log,
+        reference=reference or f"H{next(_counter)}",
+        name=fields.pop("name", "Wrong patient record displayed"),
+        description=fields.pop("description", "The system shows another patient's record."),
+        clinical_impact=fields.pop("clinical_impact", "Treatment given on the wrong patient's information."),
+        **fields,
+    )
+    made = [Cause.objects.create(hazard=hazard, number=n, description=f"Cause {n}") for n in range(1, causes + 1)]
+    existing = Control.objects.create(
+        hazard=hazard, number=1, description="Existing control", kind=ControlKind.EXISTING
+    )
+    existing.causes.set(made[:1])
+    additional = Control.objects.create(
+        hazard=hazard,
+        number=2,
+        description="Additional design control",
+        kind=ControlKind.ADDITIONAL,
+        control_type=ControlType.DESIGN,
+    )
+    additional.causes.set(made)
+    for stage, levels in ((Stage.INITIAL, initial), (Stage.RESIDUAL, residual)):
+        if levels:
+            assess(hazard, stage, *levels)
+    return hazard
+
+
+def assess(hazard, stage, severity: str, likelihood: str) -> RiskAssessment:
+    matrix = hazard.log.matrix
+    return RiskAssessment.objects.update_or_create(
+        hazard=hazard,
+        stage=stage,
+        defaults={
+            "severity": matrix.severity_levels.get(name=severity),
+            "likelihood": matrix.likelihood_levels.get(name=likelihood),
+        },
+    )[0]
