@@ -1,0 +1,209 @@
+"""A hazard log as plain, immutable data: what the workbook writer, the data export, an approved
+issue's JSON and the diff between issues all work from. Built with a fixed number of queries.
+
+Withdrawn causes and controls are left out: they are kept in the database, not exported.
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Prefetch
+
+
+@dataclass(frozen=True)
+class CauseRow:
+    number: int
+    description: str
+
+
+@dataclass(frozen=True)
+class ControlRow:
+    number: int
+    description: str
+    kind: str  # ControlKind value
+    control_type: str  # ControlType value, "" for an existing control without a type
+    owner: str = ""
+    implementation_status: str = "proposed"
+    evidence: str = ""
+    evidence_url: str = ""
+    cause_numbers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class AssessmentRow:
+    severity: str  # level names as in the log's matrix
+    likelihood: str
+    rating: int
+    rationale: str = ""
+    assessed_by: str = ""
+    assessed_at: date | None = None
+
+
+@dataclass(frozen=True)
+class HazardRow:
+    reference: str
+    name: str
+    description: str = ""
+    clinical_impact: str = ""
+    hazard_type: str = ""
+    owner: str = ""
+    actions: str = ""
+    status: str = "open"  # HazardStatus value
+    status_reason: str = ""
+    raised_on: date | None = None
+    causes: tuple[CauseRow, ...] = ()
+    controls: tuple[ControlRow, ...] = ()
+    initial: AssessmentRow | None = None
+    residual: AssessmentRow | None = None
+
+
+@dataclass(frozen=True)
+class MatrixData:
+    name: str
+    version: str
+    severities: tuple[tuple[str, str], ...]  # (name, definition), least severe first
+    likelihoods: tuple[tuple[str, str], ...]  # (name, definition), least likely first
+    ratings: tuple[tuple[int, str, str, str], ...]  # (number, label, acceptability, colour)
+    grid: tuple[tuple[int, ...], ...]  # grid[likelihood index][severity index] = rating number
+
+    def rating_for(self, severity: str, likelihood: str) -> int:
+        s = [name for name, _ in self.severities].index(severity)
+        lk = [name for name, _ in self.likelihoods].index(likelihood)
+        return self.grid[lk][s]
+
+    def colour_of(self, number: int) -> str:
+        return next(colour for n, _, _, colour in self.ratings if n == number)
+
+
+@dataclass(frozen=True)
+class IssueRow:
+    number: str
+    meaning: str
+    approved_by: str
+    approved_at: datetime
+
+
+@dataclass(frozen=True)
+class LogSnapshot:
+    name: str
+    standard: str
+    clinical_safety_officer: str
+    programme: str
+    sub_programme: str
+    programme_director: str
+    owner: str
+    author: str
+    document_reference: str
+    document_status: str
+    version: str
+    version_date: date | None
+    purpose: str
+    matrix: MatrixData
+    hazards: tuple[HazardRow, ...]
+    issues: tuple[IssueRow, ...] = ()
+
+
+_NOT_COVER = {"matrix", "hazards", "issues"}
+
+
+def build_snapshot(log) -> LogSnapshot:
+    """The log as it is now in the database."""
+    from hazardlog import risk
+    from hazardlog.models import Cause, Control, RiskAssessment
+    from hazardlog.sorting import natural_key
+
+    table = risk.MatrixTable.load(log.matrix)
+    hazards = log.hazards.prefetch_related(
+        Prefetch("causes", queryset=Cause.objects.filter(withdrawn=False).order_by("number")),
+        Prefetch(
+            "controls",
+            queryset=Control.objects.filter(withdrawn=False)
+            .order_by("number")
+            .prefetch_related(Prefetch("causes", queryset=Cause.objects.filter(withdrawn=False).only("id", "number"))),
+        ),
+        Prefetch("assessments", queryset=RiskAssessment.objects.select_related("severity", "likelihood", "rating")),
+    )
+    rows = sorted((_hazard_row(h) for h in hazards), key=lambda row: natural_key(row.reference))
+    issues = log.issues.select_related("approved_by").order_by("approved_at")
+    cover = {f.name: getattr(log, f.name) for f in dataclasses.fields(LogSnapshot) if f.name not in _NOT_COVER}
+    return LogSnapshot(
+        **cover,
+        matrix=_matrix_data(table),
+        hazards=tuple(rows),
+        issues=tuple(
+            IssueRow(i.number, i.meaning, i.approved_by.get_full_name() or i.approved_by.username, i.approved_at)
+            for i in issues
+        ),
+    )
+
+
+def _matrix_data(table) -> MatrixData:
+    return MatrixData(
+        name=table.matrix.name,
+        version=table.matrix.version,
+        severities=tuple((s.name, s.definition) for s in table.severities),
+        likelihoods=tuple((lk.name, lk.definition) for lk in table.likelihoods),
+        ratings=tuple((r.number, r.label, r.acceptability, r.colour) for r in table.ratings),
+        grid=tuple(tuple(table.rating(s, lk).number for s in table.severities) for lk in table.likelihoods),
+    )
+
+
+def _assessment_row(assessment) -> AssessmentRow | None:
+    if assessment is None:
+        return None
+    return AssessmentRow(
+        severity=assessment.severity.name,
+        likelihood=assessment.likelihood.name,
+        rating=assessment.rating.number,
+        rationale=assessment.rationale,
+        assessed_by=assessment.assessed_by,
+        assessed_at=assessment.assessed_at,
+    )
+
+
+def _hazard_row(hazard) -> HazardRow:
+    return HazardRow(
+        reference=hazard.reference,
+        name=hazard.name,
+        description=hazard.description,
+        clinical_impact=hazard.clinical_impact,
+        hazard_type=hazard.hazard_type,
+        owner=hazard.owner,
+        actions=hazard.actions,
+        status=hazard.status,
+        status_reason=hazard.status_reason,
+        raised_on=hazard.raised_on,
+        causes=tuple(CauseRow(c.number, c.description) for c in hazard.causes.all()),
+        controls=tuple(
+            ControlRow(
+                number=c.number,
+                description=c.description,
+                kind=c.kind,
+                control_type=c.control_type,
+                owner=c.owner,
+                implementation_status=c.implementation_status,
+                evidence=c.evidence,
+                evidence_url=c.evidence_url,
+                cause_numbers=tuple(sorted(cause.number for cause in c.causes.all())),
+            )
+            for c in hazard.controls.all()
+        ),
+        initial=_assessment_row(hazard.assessment("initial")),
+        residual=_assessment_row(hazard.assessment("residual")),
+    )
+
+
+def to_json(snapshot: LogSnapshot) -> dict:
+    """Plain JSON-ready data (dates as ISO text), stable key order, for approved issues and diffs."""
+
+    def convert(value):
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        if isinstance(value, tuple | list):
+            return [convert(v) for v in value]
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    return convert(dataclasses.asdict(snapshot))
