@@ -1,8 +1,9 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
-# Placeholder until the resources pages land.
+from . import views
+
 app_name = "resources"
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="index"),
+    path("", views.index, name="index"),
+    path("<slug:slug>/", views.page, name="page"),
 ]
