@@ -27,7 +27,8 @@ def _script(char: str) -> str:
 
 def normalise_reference(raw: str) -> str:
     """A hazard reference as stored: trimmed, NFC. Raises ValidationError for text that could
-    make two references look the same while differing (invisible, lookalike or mixed-script characters).
+    make two references look the same while differing (invisible, lookalike, mixed-script or non-Latin
+    characters).
     """
     text = unicodedata.normalize("NFC", str(raw)).strip()
     if not text:
@@ -56,6 +57,13 @@ def normalise_reference(raw: str) -> str:
             + ", ".join(sorted(s.title() for s in scripts))
             + "), which can look identical; use one alphabet.",
             code="mixed_script",
+        )
+    # A reference wholly in another alphabet would pass for a Latin one in the same log (Cyrillic Н1 and H1).
+    if scripts - {"LATIN"}:
+        raise ValidationError(
+            f"The hazard reference uses {scripts.pop().title()} letters, which can look identical to Latin "
+            "ones; use Latin letters.",
+            code="non_latin",
         )
     return text
 

@@ -10,8 +10,12 @@ from hazardlog.models import (
     ControlType,
     Hazard,
     HazardLog,
+    LikelihoodLevel,
     RiskAssessment,
+    RiskCell,
     RiskMatrix,
+    RiskRating,
+    SeverityLevel,
     Stage,
 )
 
@@ -64,3 +68,34 @@ def assess(hazard, stage, severity: str, likelihood: str) -> RiskAssessment:
             "likelihood": matrix.likelihood_levels.get(name=likelihood),
         },
     )[0]
+
+
+def copy_matrix(matrix, name, changed_cells=None) -> RiskMatrix:
+    """A complete copy of `matrix`; cells named in `changed_cells` ({(severity, likelihood): number}) differ."""
+    changed_cells = changed_cells or {}
+    copy = RiskMatrix.objects.create(name=name)
+    severities = {
+        s.name: SeverityLevel.objects.create(matrix=copy, rank=s.rank, name=s.name, definition=s.definition)
+        for s in matrix.severity_levels.all()
+    }
+    likelihoods = {
+        level.name: LikelihoodLevel.objects.create(
+            matrix=copy, rank=level.rank, name=level.name, definition=level.definition
+        )
+        for level in matrix.likelihood_levels.all()
+    }
+    ratings = {
+        r.number: RiskRating.objects.create(
+            matrix=copy, number=r.number, label=r.label, acceptability=r.acceptability, colour=r.colour
+        )
+        for r in matrix.ratings.all()
+    }
+    for cell in matrix.cells.select_related("severity", "likelihood", "rating"):
+        number = changed_cells.get((cell.severity.name, cell.likelihood.name), cell.rating.number)
+        RiskCell.objects.create(
+            matrix=copy,
+            severity=severities[cell.severity.name],
+            likelihood=likelihoods[cell.likelihood.name],
+            rating=ratings[number],
+        )
+    return copy
