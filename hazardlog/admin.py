@@ -2,6 +2,11 @@
 no delete permission, no bulk delete action."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -19,6 +24,7 @@ from .models import (
     RiskRating,
     SeverityLevel,
 )
+from .spreadsheet import ControlRowResource, SafeCSV, SafeXLSX
 
 
 class NoDeleteAdmin(SimpleHistoryAdmin):
@@ -157,7 +163,10 @@ class CauseAdmin(NoDeleteAdmin):
 
 
 @admin.register(Control)
-class ControlAdmin(NoDeleteAdmin):
+class ControlAdmin(ExportMixin, NoDeleteAdmin):
+    # Export only: data comes in through the workbook import (checked, previewed, recorded, all-or-nothing).
+    resource_classes = [ControlRowResource]
+    export_formats = [SafeXLSX, SafeCSV]
     list_display = ["hazard", "number", "kind", "control_type", "implementation_status", "owner", "withdrawn"]
     list_filter = ["kind", "control_type", "implementation_status", "withdrawn", "hazard__log"]
     search_fields = ["description", "owner", "hazard__reference"]
@@ -181,16 +190,55 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LogIssue)
-class LogIssueAdmin(NoDeleteAdmin):
+class LogIssueAdmin(admin.ModelAdmin):
+    """An approved issue never changes, so it has no simple-history records (and no history view for them)."""
+
     list_display = ["log", "number", "approved_by", "approved_at", "workbook_sha256"]
     list_filter = ["log"]
-    readonly_fields = [f.name for f in LogIssue._meta.fields]
+    # The stored files are offered as downloads rather than shown as raw bytes.
+    fields = readonly_fields = [
+        "log",
+        "number",
+        "meaning",
+        "approved_by",
+        "approved_at",
+        "workbook_file",
+        "workbook_sha256",
+        "snapshot_file",
+        "snapshot_sha256",
+    ]
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        download = self.admin_site.admin_view(self.download)
+        name = "hazardlog_logissue_download"
+        return [path("<int:issue_id>/download/<str:kind>/", download, name=name), *super().get_urls()]
+
+    def download(self, request, issue_id, kind):
+        from hazardlog.web.change import issue_file_response
+
+        issue = get_object_or_404(LogIssue.objects.select_related("log"), pk=issue_id)
+        if not self.has_view_permission(request, issue):
+            raise PermissionDenied
+        return issue_file_response(issue, kind)
+
+    @admin.display(description="workbook")
+    def workbook_file(self, obj):
+        url = reverse("admin:hazardlog_logissue_download", args=[obj.pk, "workbook"])
+        return format_html('<a href="{}">Download the NHS workbook (.xlsx)</a>', url)
+
+    @admin.display(description="snapshot")
+    def snapshot_file(self, obj):
+        url = reverse("admin:hazardlog_logissue_download", args=[obj.pk, "json"])
+        return format_html('<a href="{}">Download the JSON snapshot</a>', url)
 
 
 @admin.register(ImportRecord)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from .base import NoDeleteModel
+from .base import NoDeleteManager, NoDeleteModel, NoDeleteQuerySet
 from .log import HazardLog
 
 
@@ -39,6 +39,11 @@ class LogIssueImmutable(Exception):
     """Raised on any attempt to change or delete an approved issue of a log."""
 
 
+class LogIssueQuerySet(NoDeleteQuerySet):
+    def update(self, **kwargs):
+        raise LogIssueImmutable("An approved issue of a hazard log cannot be changed.")
+
+
 class LogIssue(NoDeleteModel):
     """An approved version of a hazard log (DCB0129 3.3.2): an immutable snapshot with checksums."""
 
@@ -51,6 +56,8 @@ class LogIssue(NoDeleteModel):
     workbook_sha256 = models.CharField(max_length=64)
     snapshot = models.JSONField(help_text="The log as plain data at approval.")
     snapshot_sha256 = models.CharField(max_length=64)
+
+    objects = NoDeleteManager.from_queryset(LogIssueQuerySet)()
 
     class Meta:
         ordering = ["log", "approved_at"]

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from hazardlog.sorting import sort_text
 from hazardlog.text import CELL_MAX_CHARS, REFERENCE_MAX_LENGTH, normalise_reference, reference_key
 
 from .base import NoDeleteModel, fits_in_a_cell
@@ -26,6 +27,8 @@ class Hazard(NoDeleteModel):
     reference = models.CharField("hazard number", max_length=REFERENCE_MAX_LENGTH)
     # Case-folded reference: the database keeps references unique within a log whatever their case.
     reference_key = models.CharField(max_length=REFERENCE_MAX_LENGTH, editable=False)
+    # The reference with its numbers zero-padded, so the database lists H2 before H10 (hazardlog.sorting).
+    reference_sort = models.CharField(max_length=300, editable=False, default="")
     name = models.CharField("hazard name", max_length=500)
     description = models.TextField("hazard description", blank=True, validators=cell_length)
     clinical_impact = models.TextField("potential clinical impact", blank=True, validators=cell_length)
@@ -58,6 +61,7 @@ class Hazard(NoDeleteModel):
             models.CheckConstraint(condition=models.Q(status__in=HazardStatus.values), name="hazard_status_is_known"),
             *fits_in_a_cell("description", "clinical_impact", "actions", "status_reason", prefix="hazard"),
         ]
+        indexes = [models.Index(fields=["log", "reference_sort", "id"], name="hazard_natural_order")]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.name}"
@@ -79,6 +83,7 @@ class Hazard(NoDeleteModel):
     def save(self, *args, **kwargs):
         self.reference = normalise_reference(self.reference)
         self.reference_key = reference_key(self.reference)
+        self.reference_sort = sort_text(self.reference)
         if self.pk:
             self.revision += 1
         super().save(*args, **kwargs)
@@ -229,4 +234,7 @@ class RiskAssessment(NoDeleteModel):
         from hazardlog import risk
 
         self.rating = risk.rate(self.severity, self.likelihood)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "rating"}
         super().save(*args, **kwargs)

@@ -1,0 +1,370 @@
+"""The audit trail of a hazard and of a log, read from django-simple-history (DCB0129 3.1.4, 7.3.4).
+
+Each entry says when, who, why, what object and which fields changed (old → new). Historical rows are
+fetched with one query per model, foreign keys are resolved to names with one query per related model,
+so the number of queries does not grow with the number of changes.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from django.apps import apps
+from django.core.paginator import Page, Paginator
+from django.db import models
+from django.utils import formats
+
+from hazardlog.models import (
+    Cause,
+    Control,
+    ControlKind,
+    ControlType,
+    Hazard,
+    HazardLog,
+    LikelihoodLevel,
+    LogIssue,
+    RiskAssessment,
+    RiskMatrix,
+    RiskRating,
+    SeverityLevel,
+    Stage,
+)
+
+LOG_HISTORY_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str  # the field's verbose name
+    old: str | None  # None when the object was just added
+    new: str | None  # None when the object was deleted
+
+    @property
+    def added(self) -> bool:
+        return self.old is None
+
+
+@dataclass(frozen=True)
+class Entry:
+    when: datetime
+    who: str
+    why: str
+    subject: str  # "Hazard", "Cause 2", "Control 3 (additional, Design)", "Initial risk", "Issue 1.0"
+    action: str  # added, changed, withdrawn, restored, deleted; "approved" for an issue
+    changes: tuple[FieldChange, ...]
+    hazard_id: int | None = None
+    hazard_reference: str = ""
+
+    @property
+    def changed_labels(self) -> str:
+        return ", ".join(change.label for change in self.changes)
+
+
+# How each model's history is shown: which fields, and how an object is named.
+_PARENT_FIELDS = {"id", "log", "hazard"}
+
+
+def _shown_fields(model) -> list[models.Field]:
+    # The rating is not editable (it is looked up) but a change of rating is what a CSO looks for first.
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if (f.editable or f.name == "rating") and f.name not in _PARENT_FIELDS and not f.primary_key
+    ]
+
+
+def _subject(record) -> str:
+    model = record.instance_type
+    if model is Hazard:
+        return "Hazard"
+    if model is HazardLog:
+        return "Log details"
+    if model is Cause:
+        return f"Cause {record.number}"
+    if model is Control:
+        kind = dict(ControlKind.choices).get(record.kind, record.kind).lower()
+        if record.control_type:
+            return f"Control {record.number} ({kind}, {dict(ControlType.choices).get(record.control_type)})"
+        return f"Control {record.number} ({kind})"
+    if model is RiskAssessment:
+        return f"{dict(Stage.choices).get(record.stage, record.stage)} risk"
+    return model._meta.verbose_name.capitalize()
+
+
+class _Names:
+    """Display names of the rows foreign keys point at, fetched with one query per related model."""
+
+    _LABELS = {
+        SeverityLevel: "name",
+        LikelihoodLevel: "name",
+        RiskRating: "number",
+        RiskMatrix: "name",
+    }
+
+    def __init__(self, records):
+        wanted = defaultdict(set)
+        for record in records:
+            for field in _shown_fields(record.instance_type):
+                if isinstance(field, models.ForeignKey):
+                    value = getattr(record, field.attname)
+                    if value is not None:
+                        wanted[field.related_model].add(value)
+        self._names = {}
+        for model, ids in wanted.items():
+            label = self._LABELS.get(model)
+            if label is None:
+                rows = ((obj.pk, str(obj)) for obj in model._default_manager.filter(pk__in=ids))
+            else:
+                rows = model._default_manager.filter(pk__in=ids).values_list("pk", label)
+            self._names.update({(model, pk): str(name) for pk, name in rows})
+
+    def get(self, model, pk) -> str:
+        return self._names.get((model, pk), f"#{pk} (no longer exists)")
+
+
+def _display(field, value, names: _Names) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(field, models.ForeignKey):
+        return names.get(field.related_model, value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return formats.date_format(value, "DATETIME_FORMAT")
+    if isinstance(value, date):
+        return formats.date_format(value, "j F Y")
+    return str(value)
+
+
+def _cause_list(numbers) -> str | None:
+    return ", ".join(str(n) for n in sorted(numbers)) or None
+
+
+def _who(record) -> str:
+    user = record.history_user
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+def _action(record, previous, changes) -> str:
+    if record.history_type == "+":
+        return "added"
+    if record.history_type == "-":
+        return "deleted"
+    was = getattr(previous, "withdrawn", False) if previous is not None else False
+    now = getattr(record, "withdrawn", False)
+    if now and not was:
+        return "withdrawn"
+    if was and not now:
+        return "restored"
+    return "changed"
+
+
+def _entries_for(records, names: _Names, causes_of=None, cause_numbers=None, only=None) -> list[tuple]:
+    """Entries for one model's historical records (all of one model, any number of objects).
+
+    `causes_of` maps a control's history_id to the set of cause ids it answered then; `only`
+    limits the result to these history ids (their earlier records are still used for the diff).
+    """
+    by_object = defaultdict(list)
+    for record in records:
+        by_object[record.id].append(record)
+    entries = []
+    for versions in by_object.values():
+        versions.sort(key=lambda r: (r.history_date, r.history_id))
+        previous = None
+        for record in versions:
+            if only is None or record.history_id in only:
+                entry = _entry(record, previous, names, causes_of, cause_numbers)
+                if entry is not None:
+                    entries.append(((record.history_date, record.history_id), entry))
+            previous = record
+    return entries
+
+
+def _entry(record, previous, names, causes_of, cause_numbers) -> Entry | None:
+    fields = _shown_fields(record.instance_type)
+    changes = []
+    if record.history_type == "+" or previous is None:
+        for field in fields:
+            new = _display(field, getattr(record, field.attname), names)
+            if new is not None:
+                changes.append(FieldChange(field.verbose_name, None, new))
+    elif record.history_type != "-":
+        # diff_against (model_to_dict) skips fields that are not editable, such as the rating.
+        delta = record.diff_against(previous, included_fields=[f.name for f in fields if f.editable])
+        differing = {change.field: (change.old, change.new) for change in delta.changes}
+        for field in fields:
+            if not field.editable and getattr(previous, field.attname) != getattr(record, field.attname):
+                differing[field.name] = (getattr(previous, field.attname), getattr(record, field.attname))
+        for field in fields:
+            if field.name in differing:
+                old, new = (_display(field, value, names) for value in differing[field.name])
+                changes.append(FieldChange(field.verbose_name, old or "", new or ""))
+    if causes_of is not None and record.history_type != "-":
+        now = {cause_numbers.get(pk, pk) for pk in causes_of.get(record.history_id, ())}
+        was = {cause_numbers.get(pk, pk) for pk in causes_of.get(previous.history_id, ())} if previous else set()
+        if now != was and (previous is not None or now):
+            label = "causes answered"
+            if previous is None:
+                changes.append(FieldChange(label, None, _cause_list(now)))
+            else:
+                changes.append(FieldChange(label, _cause_list(was) or "", _cause_list(now) or ""))
+    if not changes and record.history_type == "~":
+        return None  # saved without changing anything shown: not part of the trail a reader needs
+    return Entry(
+        when=record.history_date,
+        who=_who(record),
+        why=record.history_change_reason or "",
+        subject=_subject(record),
+        action=_action(record, previous, changes),
+        changes=tuple(changes),
+        hazard_id=record.id if record.instance_type is Hazard else getattr(record, "hazard_id", None),
+    )
+
+
+def _control_causes(control_history_ids) -> dict[int, set[int]]:
+    """Cause ids each historical control record answered, in one query."""
+    through = apps.get_model("hazardlog", "HistoricalControl_causes")
+    links = defaultdict(set)
+    for history_id, cause_id in through.objects.filter(history_id__in=control_history_ids).values_list(
+        "history_id", "cause_id"
+    ):
+        links[history_id].add(cause_id)
+    return links
+
+
+def _cause_numbers(cause_records, links) -> dict[int, int]:
+    """Cause id → its latest number: from the cause history already fetched, else one query."""
+    numbers = {}
+    for record in sorted(cause_records, key=lambda r: (r.history_date, r.history_id)):
+        numbers[record.id] = record.number
+    missing = {pk for ids in links.values() for pk in ids} - numbers.keys()
+    if missing:
+        numbers.update(Cause.objects.filter(pk__in=missing).values_list("pk", "number"))
+    return numbers
+
+
+def _newest_first(pairs) -> list[Entry]:
+    """Entries from (sort key, entry) pairs, the key being (date, id)."""
+    pairs.sort(key=lambda pair: pair[0], reverse=True)
+    return [entry for _, entry in pairs]
+
+
+def _history(model):
+    return model.history.model.objects.select_related("history_user")
+
+
+def hazard_history(hazard) -> list[Entry]:
+    """Every recorded change to a hazard, its causes, controls and risk assessments, newest first."""
+    return _newest_first(
+        _hazard_pairs(
+            hazards=list(_history(Hazard).filter(id=hazard.pk)),
+            causes=list(_history(Cause).filter(hazard_id=hazard.pk)),
+            controls=list(_history(Control).filter(hazard_id=hazard.pk)),
+            assessments=list(_history(RiskAssessment).filter(hazard_id=hazard.pk)),
+        )
+    )
+
+
+def _hazard_pairs(hazards, causes, controls, assessments, only=None) -> list[tuple]:
+    """(sort key, entry) pairs; `only` maps each track to the history ids wanted (history ids are per table)."""
+    only = only or {}
+    names = _Names([*hazards, *causes, *controls, *assessments])
+    links = _control_causes([r.history_id for r in controls]) if controls else {}
+    numbers = _cause_numbers(causes, links)
+    return [
+        *_entries_for(hazards, names, only=only.get("hazard")),
+        *_entries_for(causes, names, only=only.get("cause")),
+        *_entries_for(controls, names, causes_of=links, cause_numbers=numbers, only=only.get("control")),
+        *_entries_for(assessments, names, only=only.get("assessment")),
+    ]
+
+
+# The log's history is paged in the database: one UNION of (date, id, track) across the five
+# historical tables and the log's issues gives the page; then each track's rows on the page are
+# fetched with one query.
+def _log_sources(log) -> dict:
+    hazard_ids = Hazard.objects.filter(log=log).values("id")
+    return {
+        "log": _history(HazardLog).filter(id=log.pk),
+        "hazard": _history(Hazard).filter(log_id=log.pk),
+        "cause": _history(Cause).filter(hazard_id__in=hazard_ids),
+        "control": _history(Control).filter(hazard_id__in=hazard_ids),
+        "assessment": _history(RiskAssessment).filter(hazard_id__in=hazard_ids),
+    }
+
+
+def log_history(log, page_number=1, per_page: int = LOG_HISTORY_PAGE_SIZE) -> Page:
+    """A page of the log's history, newest first: changes to its details and to each of its hazards.
+
+    `page.object_list` holds the page's entries; hazard entries carry the hazard's reference.
+    """
+    sources = _log_sources(log)
+    # Each part of a UNION must be unordered (SQLite refuses ORDER BY there); the union is ordered.
+    keys = [
+        qs.select_related(None)
+        .order_by()
+        .annotate(track=models.Value(track, output_field=models.CharField()))
+        .values_list("history_date", "history_id", "track")
+        for track, qs in sources.items()
+    ]
+    keys.append(
+        LogIssue.objects.filter(log=log)
+        .order_by()
+        .annotate(track=models.Value("issue", output_field=models.CharField()))
+        .values_list("approved_at", "id", "track")
+    )
+    union = keys[0].union(*keys[1:], all=True).order_by("-history_date", "-history_id")
+    page = Paginator(union, per_page).get_page(page_number)
+    on_page = defaultdict(set)
+    latest = {}
+    for when, row_id, track in page.object_list:
+        on_page[track].add(row_id)
+        latest[track] = max(latest.get(track, when), when)
+    fetched = defaultdict(list)
+    for track, ids in on_page.items():
+        if track == "issue":
+            continue
+        # The page's records and the earlier records of the same objects, which the diff needs.
+        qs = sources[track]
+        objects = qs.filter(history_id__in=ids).values("id")
+        fetched[track] = list(qs.filter(id__in=objects, history_date__lte=latest[track]))
+    pairs = _hazard_pairs(fetched["hazard"], fetched["cause"], fetched["control"], fetched["assessment"], on_page)
+    if fetched["log"]:
+        pairs += _entries_for(fetched["log"], _Names(fetched["log"]), only=on_page["log"])
+    if on_page["issue"]:
+        pairs += _issue_pairs(on_page["issue"])
+    references = dict(
+        Hazard.objects.filter(pk__in={e.hazard_id for _, e in pairs if e.hazard_id}).values_list("pk", "reference")
+    )
+    page.object_list = [
+        replace(entry, hazard_reference=references.get(entry.hazard_id, "")) for entry in _newest_first(pairs)
+    ]
+    return page
+
+
+def _issue_pairs(ids) -> list[tuple]:
+    """The approval of each issue (DCB0129 3.3.2) as an entry; the stored files are not loaded."""
+    approved = (
+        LogIssue.objects.filter(pk__in=ids)
+        .select_related("approved_by")
+        .only("id", "number", "meaning", "approved_at", "approved_by")
+    )
+    return [
+        (
+            (issue.approved_at, issue.pk),
+            Entry(
+                when=issue.approved_at,
+                who=issue.approved_by.get_full_name() or issue.approved_by.get_username(),
+                why=issue.meaning,
+                subject=f"Issue {issue.number}",
+                action="approved",
+                changes=(),
+            ),
+        )
+        for issue in approved
+    ]
