@@ -1,12 +1,16 @@
 """Guidance and standards links: public pages, readable without signing in."""
 
+from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from . import guidance
 from .models import Category, StandardLink
 from .presenters import MatrixGuidance
 
 
+@login_not_required
+@require_GET
 def index(request):
     links = list(StandardLink.objects.order_by("order", "title"))
     groups = [(label, [link for link in links if link.category == value]) for value, label in Category.choices]
@@ -21,6 +25,8 @@ def index(request):
     )
 
 
+@login_not_required
+@require_GET
 def page(request, slug):
     rendered = guidance.rendered(slug)
     previous, following = guidance.neighbours(slug)

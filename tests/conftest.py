@@ -27,3 +27,9 @@ def member_log(log, user) -> HazardLog:
     """A log in which `user` is the Clinical Safety Officer."""
     Membership.objects.create(log=log, user=user, role=Role.CSO)
     return log
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s a user; tests create many users and do not test the hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
