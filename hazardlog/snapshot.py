@@ -5,10 +5,9 @@ Withdrawn causes and controls are left out: they are kept in the database, not e
 """
 
 import dataclasses
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-
-from django.db.models import Prefetch
 
 
 @dataclass(frozen=True)
@@ -105,27 +104,75 @@ class LogSnapshot:
 
 
 _NOT_COVER = {"matrix", "hazards", "issues"}
+_HAZARD_FIELDS = (
+    "reference",
+    "name",
+    "description",
+    "clinical_impact",
+    "hazard_type",
+    "owner",
+    "actions",
+    "status",
+    "status_reason",
+    "raised_on",
+)
+_CONTROL_FIELDS = (
+    "number",
+    "description",
+    "kind",
+    "control_type",
+    "owner",
+    "implementation_status",
+    "evidence",
+    "evidence_url",
+)
+_ASSESSMENT_FIELDS = ("severity__name", "likelihood__name", "rating__number", "rationale", "assessed_by", "assessed_at")
 
 
 def build_snapshot(log) -> LogSnapshot:
-    """The log as it is now in the database."""
+    """The log as it is now in the database, in six queries whatever its size."""
     from hazardlog import risk
     from hazardlog.models import Cause, Control, RiskAssessment
     from hazardlog.sorting import natural_key
 
     table = risk.MatrixTable.load(log.matrix)
-    hazards = log.hazards.prefetch_related(
-        Prefetch("causes", queryset=Cause.objects.filter(withdrawn=False).order_by("number")),
-        Prefetch(
-            "controls",
-            queryset=Control.objects.filter(withdrawn=False)
-            .order_by("number")
-            .prefetch_related(Prefetch("causes", queryset=Cause.objects.filter(withdrawn=False).only("id", "number"))),
-        ),
-        Prefetch("assessments", queryset=RiskAssessment.objects.select_related("severity", "likelihood", "rating")),
-    )
-    rows = sorted((_hazard_row(h) for h in hazards), key=lambda row: natural_key(row.reference))
-    issues = log.issues.select_related("approved_by").order_by("approved_at")
+    causes = defaultdict(list)
+    for hazard_id, number, description in (
+        Cause.objects.filter(hazard__log=log, withdrawn=False)
+        .order_by("number")
+        .values_list("hazard_id", "number", "description")
+    ):
+        causes[hazard_id].append(CauseRow(number, description))
+    answers = defaultdict(list)
+    for control_id, number in Control.causes.through.objects.filter(
+        control__hazard__log=log, cause__withdrawn=False
+    ).values_list("control_id", "cause__number"):
+        answers[control_id].append(number)
+    controls = defaultdict(list)
+    for pk, hazard_id, *fields in (
+        Control.objects.filter(hazard__log=log, withdrawn=False)
+        .order_by("number")
+        .values_list("pk", "hazard_id", *_CONTROL_FIELDS)
+    ):
+        controls[hazard_id].append(ControlRow(*fields, cause_numbers=tuple(sorted(answers[pk]))))
+    assessments = {
+        (hazard_id, stage): AssessmentRow(*fields)
+        for hazard_id, stage, *fields in RiskAssessment.objects.filter(hazard__log=log).values_list(
+            "hazard_id", "stage", *_ASSESSMENT_FIELDS
+        )
+    }
+    rows = [
+        HazardRow(
+            **dict(zip(_HAZARD_FIELDS, fields, strict=True)),
+            causes=tuple(causes[pk]),
+            controls=tuple(controls[pk]),
+            initial=assessments.get((pk, "initial")),
+            residual=assessments.get((pk, "residual")),
+        )
+        for pk, *fields in log.hazards.values_list("pk", *_HAZARD_FIELDS)
+    ]
+    rows.sort(key=lambda row: natural_key(row.reference))
+    issues = log.issues.select_related("approved_by").defer("workbook", "snapshot").order_by("approved_at")
     cover = {f.name: getattr(log, f.name) for f in dataclasses.fields(LogSnapshot) if f.name not in _NOT_COVER}
     return LogSnapshot(
         **cover,
@@ -146,51 +193,6 @@ def _matrix_data(table) -> MatrixData:
         likelihoods=tuple((lk.name, lk.definition) for lk in table.likelihoods),
         ratings=tuple((r.number, r.label, r.acceptability, r.colour) for r in table.ratings),
         grid=tuple(tuple(table.rating(s, lk).number for s in table.severities) for lk in table.likelihoods),
-    )
-
-
-def _assessment_row(assessment) -> AssessmentRow | None:
-    if assessment is None:
-        return None
-    return AssessmentRow(
-        severity=assessment.severity.name,
-        likelihood=assessment.likelihood.name,
-        rating=assessment.rating.number,
-        rationale=assessment.rationale,
-        assessed_by=assessment.assessed_by,
-        assessed_at=assessment.assessed_at,
-    )
-
-
-def _hazard_row(hazard) -> HazardRow:
-    return HazardRow(
-        reference=hazard.reference,
-        name=hazard.name,
-        description=hazard.description,
-        clinical_impact=hazard.clinical_impact,
-        hazard_type=hazard.hazard_type,
-        owner=hazard.owner,
-        actions=hazard.actions,
-        status=hazard.status,
-        status_reason=hazard.status_reason,
-        raised_on=hazard.raised_on,
-        causes=tuple(CauseRow(c.number, c.description) for c in hazard.causes.all()),
-        controls=tuple(
-            ControlRow(
-                number=c.number,
-                description=c.description,
-                kind=c.kind,
-                control_type=c.control_type,
-                owner=c.owner,
-                implementation_status=c.implementation_status,
-                evidence=c.evidence,
-                evidence_url=c.evidence_url,
-                cause_numbers=tuple(sorted(cause.number for cause in c.causes.all())),
-            )
-            for c in hazard.controls.all()
-        ),
-        initial=_assessment_row(hazard.assessment("initial")),
-        residual=_assessment_row(hazard.assessment("residual")),
     )
 
 

@@ -81,6 +81,28 @@ COVER_FIELDS = [
     ("Document Purpose", "purpose"),
 ]
 
+# Where the writer puts each cover field: key → (label cell, value cell), as in the NHS copies
+# (the Document Record ID Key's value sits below its label). The last two are ours.
+COVER_CELLS = {
+    "programme": ("A9", "B9"),
+    "sub_programme": ("A10", "B10"),
+    "programme_director": ("A11", "B11"),
+    "owner": ("A12", "B12"),
+    "author": ("A13", "B13"),
+    "document_reference": ("C9", "C10"),
+    "document_status": ("C11", "D11"),
+    "version": ("C12", "D12"),
+    "version_date": ("C13", "D13"),
+    "purpose": ("A17", "A18"),
+    "clinical_safety_officer": ("A14", "B14"),
+    "standard": ("C14", "D14"),
+}
+COVER_TITLE_CELL = "A8"
+COVER_EXTRA_LABELS = {"clinical_safety_officer": "Clinical Safety Officer", "standard": "Standard"}
+
+# Rows of the Hazard Log sheet as the writer lays it out (the reader finds them in other files).
+GROUP_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
+
 # Header text seen in NHS workbooks → our key. Compared after normalise_label (case and spacing).
 # Severity, Likelihood and Risk appear twice: the reader tells them apart by group or position.
 HEADER_SYNONYMS = {
