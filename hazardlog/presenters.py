@@ -1,0 +1,427 @@
+"""Display logic for the pages: a log's matrix as the pages use it, rating colours, a hazard laid out
+for reading, and the counts of the risk matrix page. No writes here."""
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, OuterRef, Q, Subquery
+
+from hazardlog.models import (
+    ControlKind,
+    ControlType,
+    Hazard,
+    HazardStatus,
+    RiskAssessment,
+    RiskCell,
+    RiskRating,
+    Role,
+    Stage,
+)
+from hazardlog.models.matrix import LEVELS
+
+# A rating's text is black or white, whichever contrasts more with its fill. Pure black, not NHS.UK's
+# #212b32, which falls short of 4.5:1 on the template's orange (#E36C0A).
+DARK_TEXT = "#000000"
+LIGHT_TEXT = "#ffffff"
+
+
+def _linear(channel: int) -> float:
+    value = channel / 255
+    return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of a colour written #RRGGBB."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * _linear(red) + 0.7152 * _linear(green) + 0.0722 * _linear(blue)
+
+
+def contrast(one: str, other: str) -> float:
+    lighter, darker = sorted((luminance(one), luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_colour_on(fill: str) -> str:
+    """Dark or light text, whichever has the higher WCAG contrast ratio on the fill."""
+    return DARK_TEXT if contrast(DARK_TEXT, fill) >= contrast(LIGHT_TEXT, fill) else LIGHT_TEXT
+
+
+def rating_class(rating) -> str:
+    """The CSS class (served by `hazardlog:matrix_css`) that colours a rating of its own matrix."""
+    return f"hl-rating--m{rating.matrix_id}-{rating.number}"
+
+
+def matrix_stylesheet(ratings) -> str:
+    rules = []
+    for rating in ratings:
+        rules.append(
+            f".{rating_class(rating)} {{ background-color: {rating.colour}; "
+            f"border-color: {rating.colour}; color: {text_colour_on(rating.colour)}; }}"
+        )
+    return "\n".join(rules) + "\n"
+
+
+def colours_version(ratings) -> str:
+    """Changes whenever a rating's colour changes, so the stylesheet can be cached for long."""
+    text = "|".join(f"{r.number}:{r.colour.upper()}" for r in sorted(ratings, key=lambda r: r.number))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass
+class MatrixView:
+    """A log's risk matrix loaded in one query (its 25 cells with their levels and ratings)."""
+
+    matrix_id: int
+    severities: list = field(default_factory=list)  # lowest rank first
+    likelihoods: list = field(default_factory=list)
+    ratings: dict = field(default_factory=dict)  # number -> RiskRating
+    cells: dict = field(default_factory=dict)  # (severity rank, likelihood rank) -> RiskRating
+
+    @classmethod
+    def load(cls, matrix_id: int) -> "MatrixView":
+        view = cls(matrix_id=matrix_id)
+        severities, likelihoods = {}, {}
+        for cell in RiskCell.objects.filter(matrix_id=matrix_id).select_related("severity", "likelihood", "rating"):
+            severities[cell.severity.rank] = cell.severity
+            likelihoods[cell.likelihood.rank] = cell.likelihood
+            view.ratings[cell.rating.number] = cell.rating
+            view.cells[(cell.severity.rank, cell.likelihood.rank)] = cell.rating
+        view.severities = [severities[rank] for rank in sorted(severities)]
+        view.likelihoods = [likelihoods[rank] for rank in sorted(likelihoods)]
+        view.ratings = dict(sorted(view.ratings.items()))
+        return view
+
+    def rating_at(self, severity_rank: int, likelihood_rank: int):
+        return self.cells.get((severity_rank, likelihood_rank))
+
+    def severity(self, rank: int):
+        return next((level for level in self.severities if level.rank == rank), None)
+
+    def likelihood(self, rank: int):
+        return next((level for level in self.likelihoods if level.rank == rank), None)
+
+    @property
+    def colours_version(self) -> str:
+        return colours_version(self.ratings.values())
+
+    def grid_json(self) -> dict:
+        """What the hazard form's script needs to show the rating as levels are chosen."""
+        return {
+            f"{s}-{lk}": {
+                "number": r.number,
+                "label": r.label,
+                "acceptability": r.acceptability,
+                "class": rating_class(r),
+            }
+            for (s, lk), r in self.cells.items()
+        }
+
+
+def next_reference(log) -> str:
+    """A suggestion for a new hazard's reference: the log's prefix and one more than its highest number."""
+    last = Hazard.objects.filter(log=log).order_by("-reference_sort", "-id").values_list("reference", flat=True).first()
+    if not last:
+        return "H1"
+    head = last.rstrip("0123456789")
+    tail = last[len(head) :]
+    if not tail:
+        return f"{last}-1"
+    return f"{head}{int(tail) + 1:0{len(tail)}d}"
+
+
+# --- A hazard laid out for reading -------------------------------------------------------------------
+
+
+@dataclass
+class CauseWithControls:
+    cause: object
+    existing: list
+    additional: list
+
+
+@dataclass
+class HazardReading:
+    hazard: object
+    causes: list  # CauseWithControls, by number
+    unlinked_existing: list  # controls that answer no (current) cause
+    unlinked_additional: list
+    existing_by_type: list  # [(type label, [controls])]
+    additional_by_type: list
+    initial: object
+    residual: object
+    withdrawn_causes: list
+    withdrawn_controls: list
+
+
+def _by_type(controls) -> list:
+    labels = dict(ControlType.choices)
+    grouped = defaultdict(list)
+    for control in controls:
+        grouped[control.control_type].append(control)
+    order = [*ControlType.values, ""]
+    # Controls without a type (usual for existing controls, as in the NHS template) come last, unheaded.
+    return [(labels.get(kind, ""), grouped[kind]) for kind in order if grouped[kind]]
+
+
+def read_hazard(hazard) -> HazardReading:
+    """Group a hazard's (prefetched) causes and controls as a CSO reads them: each cause with the
+    controls that answer it, then the controls by kind and type."""
+    causes = [c for c in hazard.causes.all() if not c.withdrawn]
+    controls = [c for c in hazard.controls.all() if not c.withdrawn]
+    current = {cause.pk for cause in causes}
+    answering = defaultdict(lambda: {ControlKind.EXISTING: [], ControlKind.ADDITIONAL: []})
+    unlinked = {ControlKind.EXISTING: [], ControlKind.ADDITIONAL: []}
+    for control in controls:
+        linked = [cause.pk for cause in control.causes.all() if cause.pk in current]
+        for pk in linked:
+            answering[pk][control.kind].append(control)
+        if not linked:
+            unlinked[control.kind].append(control)
+    existing = [c for c in controls if c.kind == ControlKind.EXISTING]
+    additional = [c for c in controls if c.kind == ControlKind.ADDITIONAL]
+    # Named as the hazard form names them: by position among the controls of their kind.
+    for kind_controls in (existing, additional):
+        for position, control in enumerate(kind_controls, start=1):
+            control.title = f"{control.get_kind_display()} control {position}"
+    return HazardReading(
+        hazard=hazard,
+        causes=[
+            CauseWithControls(
+                cause, answering[cause.pk][ControlKind.EXISTING], answering[cause.pk][ControlKind.ADDITIONAL]
+            )
+            for cause in causes
+        ],
+        unlinked_existing=unlinked[ControlKind.EXISTING],
+        unlinked_additional=unlinked[ControlKind.ADDITIONAL],
+        existing_by_type=_by_type(existing),
+        additional_by_type=_by_type(additional),
+        initial=hazard.assessment(Stage.INITIAL),
+        residual=hazard.assessment(Stage.RESIDUAL),
+        withdrawn_causes=[c for c in hazard.causes.all() if c.withdrawn],
+        withdrawn_controls=[c for c in hazard.controls.all() if c.withdrawn],
+    )
+
+
+# --- The risk matrix page ----------------------------------------------------------------------------
+
+
+@dataclass
+class MatrixCell:
+    severity: object
+    likelihood: object
+    rating: object
+    initial: int
+    residual: int
+
+
+def matrix_rows(log, matrix: MatrixView) -> list[tuple[object, list[MatrixCell]]]:
+    """Rows from the most likely down, cells from the least severe across, each with how many of the
+    log's hazards sit there initially and after controls (one query)."""
+    counts = defaultdict(int)
+    for stage, severity_rank, likelihood_rank, number in (
+        RiskAssessment.objects.filter(hazard__log=log)
+        .order_by()
+        .values_list("stage", "severity__rank", "likelihood__rank")
+        .annotate(n=Count("id"))
+    ):
+        counts[(stage, severity_rank, likelihood_rank)] = number
+    return [
+        (
+            likelihood,
+            [
+                MatrixCell(
+                    severity=severity,
+                    likelihood=likelihood,
+                    rating=matrix.rating_at(severity.rank, likelihood.rank),
+                    initial=counts[(Stage.INITIAL, severity.rank, likelihood.rank)],
+                    residual=counts[(Stage.RESIDUAL, severity.rank, likelihood.rank)],
+                )
+                for severity in matrix.severities
+            ],
+        )
+        for likelihood in reversed(matrix.likelihoods)
+    ]
+
+
+# --- The hazard logs page ----------------------------------------------------------------------------
+
+
+@dataclass
+class LogSummary:
+    log: object
+    role: str
+    total: int
+    by_status: list  # [(status label, count)]
+    by_residual: list  # [(RiskRating, count)], highest rating first
+    not_assessed: int
+
+
+def log_summaries(user) -> list[LogSummary]:
+    """The user's logs, each with its hazard counts by status and by residual rating (two queries)."""
+    from hazardlog.access import logs_for
+
+    residual = Q(hazards__assessments__stage=Stage.RESIDUAL)
+    counts = {
+        f"status_{value}": Count("hazards", filter=Q(hazards__status=value), distinct=True)
+        for value in HazardStatus.values
+    }
+    counts |= {
+        f"residual_{number}": Count(
+            "hazards__assessments", filter=residual & Q(hazards__assessments__rating__number=number)
+        )
+        for number in range(1, LEVELS + 1)
+    }
+    logs = list(
+        logs_for(user)
+        .annotate(role=F("memberships__role"), total=Count("hazards", distinct=True), **counts)
+        .order_by("name", "standard")
+    )
+    ratings = defaultdict(dict)
+    for rating in RiskRating.objects.filter(matrix__in={log.matrix_id for log in logs}):
+        ratings[rating.matrix_id][rating.number] = rating
+    summaries = []
+    for log in logs:
+        by_residual = [
+            (ratings[log.matrix_id][n], getattr(log, f"residual_{n}"))
+            for n in range(LEVELS, 0, -1)
+            if n in ratings[log.matrix_id]
+        ]
+        summaries.append(
+            LogSummary(
+                log=log,
+                role=Role(log.role).label,
+                total=log.total,
+                by_status=[(label, getattr(log, f"status_{value}")) for value, label in HazardStatus.choices],
+                by_residual=by_residual,
+                not_assessed=log.total - sum(count for _, count in by_residual),
+            )
+        )
+    return summaries
+
+
+# --- A log's hazard list -----------------------------------------------------------------------------
+
+
+def _rating_number(stage: str):
+    return Subquery(RiskAssessment.objects.filter(hazard=OuterRef("pk"), stage=stage).values("rating__number")[:1])
+
+
+def hazard_list(log):
+    """The log's hazards with what the list shows: ratings as numbers, in natural reference order."""
+    return (
+        Hazard.objects.filter(log=log)
+        .only("id", "log_id", "reference", "name", "status", "owner", "updated_at", "reference_sort")
+        .annotate(initial_rating=_rating_number(Stage.INITIAL), residual_rating=_rating_number(Stage.RESIDUAL))
+        .order_by("reference_sort", "id")
+    )
+
+
+def owners(log) -> list[str]:
+    return list(
+        Hazard.objects.filter(log=log).exclude(owner="").order_by("owner").values_list("owner", flat=True).distinct()
+    )
+
+
+@dataclass
+class HazardListRow:
+    hazard: object
+    initial: object  # RiskRating or None
+    residual: object
+
+
+def hazard_rows(hazards, matrix: MatrixView) -> list[HazardListRow]:
+    return [
+        HazardListRow(h, matrix.ratings.get(h.initial_rating), matrix.ratings.get(h.residual_rating)) for h in hazards
+    ]
+
+
+@dataclass
+class SortColumn:
+    href: str
+    aria_sort: str  # "ascending", "descending" or "none"
+
+
+def sort_columns(params) -> dict[str, SortColumn]:
+    """Each sortable column's heading link: a click sorts by it, a second click reverses."""
+    from hazardlog.filters import SORTS
+
+    current = params.get("sort") or "reference"
+    columns = {}
+    for param in SORTS:
+        query = params.copy()
+        query.pop("page", None)
+        if current == param:
+            aria, query["sort"] = "ascending", f"-{param}"
+        elif current == f"-{param}":
+            aria, query["sort"] = "descending", param
+        else:
+            aria, query["sort"] = "none", param
+        columns[param] = SortColumn(href="?" + query.urlencode(), aria_sort=aria)
+    return columns
+
+
+@dataclass
+class PageLink:
+    number: int | None  # None for an ellipsis
+    href: str = ""
+    current: bool = False
+
+
+def page_links(page, params) -> dict:
+    """Previous, numbered and next links for a page of results, keeping the filters and sort."""
+
+    def href(number: int) -> str:
+        query = params.copy()
+        query["page"] = str(number)
+        return "?" + query.urlencode()
+
+    numbers = page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
+    return {
+        "previous": href(page.previous_page_number()) if page.has_previous() else "",
+        "next": href(page.next_page_number()) if page.has_next() else "",
+        "numbers": [PageLink(n, href(n), n == page.number) if isinstance(n, int) else PageLink(None) for n in numbers],
+    }
+
+
+def log_stylesheets(summaries: list[LogSummary]) -> list[tuple[int, str]]:
+    """(matrix id, colours version) of each matrix the logs use, for `rating_stylesheets`."""
+    versions = {s.log.matrix_id: colours_version([rating for rating, _ in s.by_residual]) for s in summaries}
+    return sorted(versions.items())
+
+
+# --- An import's preview report (its shape: /work/notes/import.md) ------------------------------------
+
+IMPORT_COUNTS = [
+    ("create", "New hazards"),
+    ("update", "Hazards that change"),
+    ("unchanged", "Hazards unchanged"),
+    ("missing_from_file", "In the log but not in the file (kept)"),
+    ("errors", "Errors"),
+    ("warnings", "Warnings"),
+]
+
+
+class ImportReport:
+    """The report of an import as the preview page reads it: counts, then each hazard, then every message."""
+
+    def __init__(self, report: dict):
+        report = report or {}
+        counts = report.get("counts", {})
+        self.counts = [(label, counts.get(key, 0)) for key, label in IMPORT_COUNTS]
+        self.hazards = report.get("hazards", [])
+        self.missing_from_file = report.get("missing_from_file", [])
+        self.messages = report.get("messages", [])
+        self.layout = report.get("layout", "")
+
+    @property
+    def created(self) -> list[dict]:
+        return [hazard for hazard in self.hazards if hazard.get("action") == "create"]
+
+    @property
+    def updated(self) -> list[dict]:
+        return [hazard for hazard in self.hazards if hazard.get("action") == "update"]
+
+    @property
+    def unchanged(self) -> list[dict]:
+        return [hazard for hazard in self.hazards if hazard.get("action") == "unchanged"]

@@ -1,0 +1,59 @@
+"""The hazard logs a user belongs to, a new log, and one log's hazard list."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from hazardlog import presenters, services
+from hazardlog.access import can, get_log_for_user
+from hazardlog.filters import HazardFilter
+from hazardlog.forms import LogForm
+from hazardlog.models import Role
+
+HAZARDS_PER_PAGE = 50
+
+
+@login_required
+def log_list(request):
+    summaries = presenters.log_summaries(request.user)
+    return render(
+        request,
+        "hazardlog/log_list.html",
+        {"logs": summaries, "stylesheets": presenters.log_stylesheets(summaries)},
+    )
+
+
+@login_required
+def log_create(request):
+    form = LogForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        log = services.create_log(form.save(commit=False), request.user)
+        messages.success(request, f"Hazard log created for {log.name}. You are its Clinical Safety Officer.")
+        return redirect("hazardlog:log_detail", log.pk)
+    return render(request, "hazardlog/log_create.html", {"form": form})
+
+
+@login_required
+def log_detail(request, log_id):
+    log = get_log_for_user(request.user, log_id)
+    matrix = presenters.MatrixView.load(log.matrix_id)
+    hazard_filter = HazardFilter(
+        request.GET, queryset=presenters.hazard_list(log), matrix=matrix, owners=presenters.owners(log)
+    )
+    page = Paginator(hazard_filter.qs, HAZARDS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "hazardlog/log_detail.html",
+        {
+            "log": log,
+            "matrix": matrix,
+            "filter": hazard_filter,
+            "page": page,
+            "rows": presenters.hazard_rows(page.object_list, matrix),
+            "columns": presenters.sort_columns(request.GET),
+            "pages": presenters.page_links(page, request.GET),
+            "can_edit": can(log.user_role, Role.EDITOR),
+            "form_has_errors": False,
+        },
+    )

@@ -1,0 +1,74 @@
+"""Export a log (the NHS workbook or the data export) and import a workbook: upload → preview → confirm."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from hazardlog import exports, imports, presenters
+from hazardlog.access import can, get_log_for_user
+from hazardlog.forms import ImportForm
+from hazardlog.models import ImportRecord, ImportStatus, Role
+
+
+@require_GET
+@login_required
+def export(request, log_id, kind):
+    log = get_log_for_user(request.user, log_id)
+    if kind not in exports.KINDS:
+        raise Http404("No such export.")
+    content, file_name, content_type = exports.export(log, kind)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=file_name)
+    return response
+
+
+@login_required
+def import_upload(request, log_id):
+    log = get_log_for_user(request.user, log_id, Role.EDITOR)
+    form = ImportForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["workbook"]
+        record = imports.preview_import(log, upload.name, upload.read(), request.user)
+        return redirect("hazardlog:import_preview", log.pk, record.pk)
+    recent = ImportRecord.objects.filter(log=log).select_related("user").defer("content", "report")[:5]
+    return render(request, "hazardlog/import_upload.html", {"log": log, "form": form, "recent": recent})
+
+
+@login_required
+def import_preview(request, log_id, import_id):
+    """GET shows the report; POST action=confirm applies the import, action=cancel drops it."""
+    log = get_log_for_user(request.user, log_id, Role.EDITOR)
+    records = ImportRecord.objects.select_related("user")
+    if request.method != "POST":
+        records = records.defer("content")  # the upload itself is only needed to confirm
+    record = get_object_or_404(records, log=log, pk=import_id)
+    refusal = ""
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action")
+            if action == "confirm":
+                imports.confirm_import(record, request.user)
+                messages.success(request, f"{record.file_name} imported into the log.")
+                return redirect("hazardlog:log_detail", log.pk)
+            if action == "cancel":
+                imports.cancel_import(record, request.user)
+                messages.info(request, f"Import of {record.file_name} cancelled: nothing was changed.")
+                return redirect("hazardlog:log_detail", log.pk)
+        except imports.ImportRefused as error:
+            refusal = str(error)
+    return render(
+        request,
+        "hazardlog/import_preview.html",
+        {
+            "log": log,
+            "record": record,
+            "report": presenters.ImportReport(record.report),
+            "can_confirm": record.status == ImportStatus.PREVIEWED and can(log.user_role, Role.EDITOR),
+            "refusal": refusal,
+            "form_has_errors": bool(refusal),
+        },
+        status=409 if refusal else 200,
+    )
