@@ -270,6 +270,17 @@ def hazard_history(hazard) -> list[Entry]:
     )
 
 
+def changes_since(hazard, revision: int) -> list[Entry]:
+    """The hazard's history entries from the first save after `revision` on: what a stale editor missed.
+
+    A save writes the hazard first, then its causes, controls and assessments, so everything from the
+    moment of the next revision's record belongs to saves the editor did not see.
+    """
+    later = hazard.history.filter(revision__gt=revision).order_by("history_date")
+    since = later.values_list("history_date", flat=True).first()
+    return [] if since is None else [entry for entry in hazard_history(hazard) if entry.when >= since]
+
+
 def _hazard_pairs(hazards, causes, controls, assessments, only=None) -> list[tuple]:
     """(sort key, entry) pairs; `only` maps each track to the history ids wanted (history ids are per table)."""
     only = only or {}

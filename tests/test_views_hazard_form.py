@@ -249,7 +249,15 @@ def test_an_edit_from_a_stale_page_is_not_saved(signed_in, hazard, django_user_m
     assert "Sam Jones saved this hazard after you opened it. Your changes have not been saved." in [
         error.text for error in response.context["errors"]
     ]
-    assert 'value="My name for it"' in response.content.decode()
+    page = response.content.decode()
+    assert 'value="My name for it"' in page
+    # The conflict shows their change (old → new, by whom) and how what was typed differs from it.
+    theirs = response.context["editor"].theirs
+    assert [(entry.who, [(c.label, c.old, c.new) for c in entry.changes]) for entry in theirs] == [
+        ("Sam Jones", [("hazard name", "Wrong patient record displayed", "Their name for it")])
+    ]
+    assert response.context["editor"].yours == [("Hazard name", "Their name for it", "My name for it")]
+    assert "Their changes" in page and "Your changes" in page
 
     # Having seen the warning, saving the page again replaces their version.
     again = browser_data(response.context["editor"])

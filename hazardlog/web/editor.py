@@ -6,7 +6,7 @@ Works without JavaScript: an "Add another" button posts the page back with one m
 
 from django.forms.utils import ErrorDict, ErrorList
 
-from hazardlog import services
+from hazardlog import history, services
 from hazardlog.forms import AssessmentForm, CauseFormSetFactory, ControlFormSetFactory, HazardForm
 from hazardlog.models import Cause, Control, ControlKind, Hazard, Stage
 from hazardlog.presenters import next_reference
@@ -25,6 +25,8 @@ class HazardEditor:
         self.hazard = hazard if hazard is not None else Hazard(log=log)
         self.adding = None
         self.conflict: services.StaleHazard | None = None
+        self.theirs: list = []  # history entries saved by someone else since the page was opened
+        self.yours: list[tuple] = []  # (label, their value, your value) for each hazard field that differs
         if data is not None:
             self.adding = next((target for button, target in ADD_BUTTONS.items() if button in data), None)
             if self.adding:
@@ -182,9 +184,18 @@ class HazardEditor:
         )
 
     def show_conflict(self, conflict: services.StaleHazard) -> None:
-        """Keep what was typed, and take the new revision: saving again (having seen the warning)
-        replaces the other person's version."""
+        """Keep what was typed, and take the new revision: saving again (having seen both sides)
+        replaces the other person's version. Their changes since this page was opened, and how the
+        typed fields differ from what they saved, are shown above the form."""
+        opened = self.form.cleaned_data["revision"]
         self.conflict = conflict
+        self.theirs = history.changes_since(self.hazard, opened)
+        saved = Hazard.objects.get(pk=self.hazard.pk)
+        self.yours = [
+            (self.form.fields[name].label, getattr(saved, name), value)
+            for name, value in self.form.cleaned_data.items()
+            if name in HazardForm.Meta.fields and getattr(saved, name) != value
+        ]
         self.form.data = self.form.data.copy()
         self.form.data["revision"] = str(conflict.revision)
 
@@ -192,7 +203,7 @@ class HazardEditor:
 
     def summary(self) -> list[SummaryError]:
         if self.conflict:
-            return [SummaryError(f"{self.conflict} Your changes have not been saved.", "#id_reason")]
+            return [SummaryError(f"{self.conflict} Your changes have not been saved.", "#conflict")]
         if self.adding or not self.form.is_bound:
             return []
         rest = [name for name in self.form.fields if name not in WHAT_CAN_GO_WRONG]
