@@ -121,6 +121,7 @@ def approve_issue(log, number: str, meaning: str, user) -> LogIssue:
             number=number,
             meaning=meaning,
             approved_by=user,
+            approved_at=approval.approved_at,
             workbook=workbook,
             workbook_sha256=sha256(workbook),
             snapshot=data,

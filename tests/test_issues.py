@@ -366,3 +366,7 @@ def test_signed_out_users_are_not_shown_issues(client, issue):
     response = client.get(reverse("hazardlog:issue_list", args=[issue.log_id]))
     assert response.status_code in (302, 404)
     assert issue.workbook_sha256 not in response.content.decode()
+
+
+def test_the_stored_approval_time_is_the_one_written_into_the_issue(issue):
+    assert issue.snapshot["issues"][-1]["approved_at"] == issue.approved_at.isoformat()

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from .base import NoDeleteManager, NoDeleteModel, NoDeleteQuerySet
@@ -51,7 +52,8 @@ class LogIssue(NoDeleteModel):
     number = models.CharField(max_length=20, help_text="For example 1.0, 1.1 or 2.0.")
     meaning = models.TextField(help_text="What this approval means, e.g. 'approved for release 4.2 with CSCR-12'.")
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    approved_at = models.DateTimeField(auto_now_add=True)
+    # Set by the approval service to the moment written into the issued workbook itself.
+    approved_at = models.DateTimeField(default=timezone.now, editable=False)
     workbook = models.BinaryField(help_text="The NHS workbook exactly as exported at approval.")
     workbook_sha256 = models.CharField(max_length=64)
     snapshot = models.JSONField(help_text="The log as plain data at approval.")
