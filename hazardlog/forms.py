@@ -76,7 +76,7 @@ class LogForm(forms.ModelForm):
             "matrix": "The risk acceptability criteria of your Clinical Risk Management Plan.",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         _require(self.fields["name"], "Enter the system name")
         self.fields["standard"].error_messages["required"] = "Choose the standard this log is kept under"
@@ -86,12 +86,22 @@ class LogForm(forms.ModelForm):
         matrix.queryset = RiskMatrix.objects.filter(pk__in=complete)
         matrix.empty_label = None
         matrix.error_messages["required"] = "Choose the risk matrix"
-        self.helper = NHSFormHelper(submit_label="Create hazard log")
+        if editing:
+            matrix.help_text += " Choosing another matrix re-rates every assessment in the log."
+            self.fields["reason"] = forms.CharField(
+                label="Reason for the change",
+                widget=_textarea(2),
+                help_text="Kept in the log's history, for example 'Version 1.2 for release 4.2'.",
+                error_messages={"required": "Enter the reason for the change"},
+                validators=[MaxLengthValidator(2000)],
+            )
+        self.helper = NHSFormHelper(submit_label="Save log details" if editing else "Create hazard log")
 
     def clean(self):
         data = super().clean()
         name, standard = data.get("name"), data.get("standard")
-        if name and standard and HazardLog.objects.filter(name__iexact=name.strip(), standard=standard).exists():
+        others = HazardLog.objects.exclude(pk=self.instance.pk) if self.instance.pk else HazardLog.objects.all()
+        if name and standard and others.filter(name__iexact=name.strip(), standard=standard).exists():
             self.add_error("name", f"There is already a {standard} hazard log for {name.strip()}")
         return data
 

@@ -21,6 +21,13 @@ def create_log(log: HazardLog, user) -> HazardLog:
     return log
 
 
+def save_log(log: HazardLog, user, reason: str) -> HazardLog:
+    """Save a log's cover details; a new matrix re-rates its assessments in the same transaction."""
+    with transaction.atomic():
+        _track(log, user, reason).save()
+    return log
+
+
 @dataclass
 class CauseChange:
     """A cause as submitted: `pk` of a current cause, or None for a new one. `key` is the number the page

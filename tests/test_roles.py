@@ -41,6 +41,7 @@ PAGES = [
     ("import_upload", "get", lambda w: [w.log.pk], None, EDIT),
     ("import_preview", "get", lambda w: [w.log.pk, w.upload.pk], None, EDIT),
     ("import_preview", "post", lambda w: [w.log.pk, w.upload.pk], {"action": "cancel"}, EDIT),
+    ("log_edit", "get", lambda w: [w.log.pk], None, CSO_ONLY),
     ("issue_approve", "post", lambda w: [w.log.pk], {"number": "2.0", "meaning": "Release 2"}, CSO_ONLY),
     ("member_add", "post", lambda w: [w.log.pk], {"username": "someone", "role": "viewer"}, CSO_ONLY),
 ]

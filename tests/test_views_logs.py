@@ -98,3 +98,29 @@ def test_a_second_log_for_the_same_system_and_standard_is_refused(client, user, 
     )
     assert f"There is already a {log.standard} hazard log for {log.name}" in response.content.decode()
     assert HazardLog.objects.filter(name=log.name).count() == 1
+
+
+def test_a_cso_edits_the_cover_details_with_a_reason(client, user, member_log):
+    client.force_login(user)
+    url = reverse("hazardlog:log_edit", args=[member_log.pk])
+    form = client.get(url).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"version": "1.2", "version_date_0": "1", "version_date_1": "12", "version_date_2": "2026"})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Enter the reason for the change" in response.content.decode()
+    assert HazardLog.objects.get(pk=member_log.pk).version != "1.2"
+
+    data["reason"] = "Version 1.2 for release 4.2"
+    assert client.post(url, data).status_code == 302
+    log = HazardLog.objects.get(pk=member_log.pk)
+    assert log.version == "1.2"
+    assert log.history.first().history_change_reason == "Version 1.2 for release 4.2"
+    assert log.history.first().history_user == user
+
+
+def test_only_a_cso_edits_the_cover_details(client, member_log, django_user_model):
+    editor = django_user_model.objects.create_user("editor")
+    Membership.objects.create(log=member_log, user=editor, role=Role.EDITOR)
+    client.force_login(editor)
+    assert client.get(reverse("hazardlog:log_edit", args=[member_log.pk])).status_code == 403

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hazardlog', '0004_web_reference_sort'),
+        ("hazardlog", "0004_web_reference_sort"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='logissue',
-            name='approved_at',
+            model_name="logissue",
+            name="approved_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False),
         ),
     ]

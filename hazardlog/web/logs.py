@@ -35,6 +35,17 @@ def log_create(request):
 
 
 @login_required
+def log_edit(request, log_id):
+    log = get_log_for_user(request.user, log_id, Role.CSO)
+    form = LogForm(request.POST if request.method == "POST" else None, instance=log, editing=True)
+    if request.method == "POST" and form.is_valid():
+        services.save_log(form.save(commit=False), request.user, form.cleaned_data["reason"])
+        messages.success(request, "Log details saved.")
+        return redirect("hazardlog:log_detail", log.pk)
+    return render(request, "hazardlog/log_edit.html", {"form": form, "log": log})
+
+
+@login_required
 def log_detail(request, log_id):
     log = get_log_for_user(request.user, log_id)
     matrix = presenters.MatrixView.load(log.matrix_id)

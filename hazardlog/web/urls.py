@@ -7,6 +7,7 @@ urlpatterns = [
     path("", logs.log_list, name="log_list"),
     path("logs/new/", logs.log_create, name="log_create"),
     path("logs/<int:log_id>/", logs.log_detail, name="log_detail"),
+    path("logs/<int:log_id>/edit/", logs.log_edit, name="log_edit"),
     path("logs/<int:log_id>/hazards/new/", hazards.hazard_create, name="hazard_create"),
     path("logs/<int:log_id>/hazards/<int:hazard_id>/", hazards.hazard_detail, name="hazard_detail"),
     path("logs/<int:log_id>/hazards/<int:hazard_id>/edit/", hazards.hazard_edit, name="hazard_edit"),

@@ -5,6 +5,7 @@ cause 2. A control answering several causes is written once under each number; a
 no cause is written as a bullet `• …`. Text may span lines: a line that does not start an item belongs
 to the item above. So that any text comes back exactly, a continuation line that would look like the
 start of an item (or that starts with a backslash) is written with one extra leading backslash.
+Lines end at LF only: a CR (a browser's CRLF, stored in the cell as `_x000D_`) is part of the text.
 """
 
 import re
@@ -34,7 +35,7 @@ def parse_items(cell: str | None) -> list[tuple[int | None, str]]:
     if cell is None or str(cell).strip() == "":
         return []
     items: list[list] = []
-    for line in str(cell).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in str(cell).split("\n"):
         numbered = _ITEM.match(line)
         bulleted = None if numbered else _BULLET.match(line)
         if numbered:
