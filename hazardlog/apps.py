@@ -1,6 +1,17 @@
 from django.apps import AppConfig
 
 
+def _say_signed_out(sender, request, user, **kwargs):
+    from django.contrib import messages
+
+    messages.info(request, "You have signed out.")
+
+
 class HazardLogConfig(AppConfig):
     name = "hazardlog"
     verbose_name = "Hazard log"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_out
+
+        user_logged_out.connect(_say_signed_out, dispatch_uid="hazardlog-signed-out")

@@ -57,6 +57,7 @@ def test_a_cso_signs_in_and_out(browser_page, user, axe_check, screenshot):
 
     account.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(at(reverse("login")))
+    expect(page.locator("main")).to_contain_text("You have signed out.")
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     page.goto(reverse("hazardlog:log_list"))
     expect(page).to_have_url(at(reverse("login")))
