@@ -2,6 +2,7 @@
 no delete permission, no bulk delete action."""
 
 from django.contrib import admin
+from django.db import models
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -27,8 +28,14 @@ from .models import (
 from .spreadsheet import ControlRowResource, SafeCSV, SafeXLSX
 
 
+# Evidence links are typed without a scheme as often as with one: assume https, as Django 6 will.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class NoDeleteAdmin(SimpleHistoryAdmin):
     """History in the admin, and no way to delete."""
+
+    formfield_overrides = URL_FIELDS
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -41,6 +48,7 @@ class NoDeleteAdmin(SimpleHistoryAdmin):
 
 class NoDeleteInline:
     extra = 0
+    formfield_overrides = URL_FIELDS
 
     def has_delete_permission(self, request, obj=None):
         return False
