@@ -1,0 +1,624 @@
+"""Importing an NHS hazard log workbook into a log, in two steps.
+
+`preview_import` checks and reads the upload, compares it with the log field by field and records
+the result (an ImportRecord holding the upload, so that `confirm_import` works on any app server).
+`confirm_import` reads the kept upload again and applies it in one transaction, refusing if the log
+changed since the preview; `cancel_import` drops it. Hazards are matched by reference; only what the
+file carries is compared and written; nothing is deleted (causes and controls no longer in the file
+are withdrawn, hazards no longer in the file are only reported). Every write records history with
+the importing user and a reason naming the file.
+"""
+
+import gc
+import hashlib
+import json
+import logging
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from hazardlog import risk
+from hazardlog.models import (
+    Cause,
+    Control,
+    Hazard,
+    HazardLog,
+    HazardStatus,
+    ImportRecord,
+    ImportStatus,
+    RiskAssessment,
+)
+from hazardlog.snapshot import HazardRow, build_snapshot, to_json
+from hazardlog.sorting import sort_text
+from hazardlog.text import reference_key
+from hazardlog.workbook import guard, layout, reader
+from hazardlog.workbook.guard import Message, UploadRefused
+from hazardlog.workbook.numbering import BULLET
+
+logger = logging.getLogger(__name__)
+
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+BATCH = 500  # hazards written per round of bulk writes (and rows per INSERT): bounds memory on large imports
+
+SCALAR_FIELDS = [
+    ("reference", "Hazard number"),
+    ("name", "Hazard name"),
+    ("description", "Hazard description"),
+    ("clinical_impact", "Potential clinical impact"),
+    ("hazard_type", "Hazard type"),
+    ("owner", "Owner"),
+    ("actions", "Summary of actions/notes"),
+    ("status", "Status"),
+]
+CONTROL_GROUPS = [
+    ("existing", "Existing controls"),
+    ("design", "Design controls"),
+    ("test", "Test controls"),
+    ("training", "Training controls"),
+    ("bpc", "Business process change controls"),
+]
+STAGES = [("initial", "Initial risk"), ("residual", "Residual risk")]
+COVER_LABELS = {key: label for label, key in layout.COVER_FIELDS} | {
+    "clinical_safety_officer": layout.COVER_EXTRA_LABELS["clinical_safety_officer"]
+}
+
+
+class ImportRefused(Exception):
+    """A confirm (or cancel) that cannot go ahead; the message says why, for the CSO."""
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector: while an import creates hundreds of thousands of objects it
+    keeps rescanning every live one (the parsed workbook among them), which doubles the time of a large
+    import (bench/workbook.py). Cycles made meanwhile are collected when it resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+# Comparison (plain data) ---------------------------------------------------------------------------
+
+
+def _group_of(control) -> str:
+    return "existing" if control.kind == "existing" else control.control_type
+
+
+def _control_items(controls, group: str, details: bool) -> list[tuple]:
+    """The controls of one column as the workbook shows them: one (cause number, text, …) per cause answered."""
+    items = []
+    for control in controls:
+        if _group_of(control) != group:
+            continue
+        extra = (control.owner, control.implementation_status, control.evidence) if details else ()
+        for number in control.cause_numbers or (None,):
+            items.append((number, control.description, *extra))
+    return sorted(items, key=lambda item: (item[0] is None, item[0] or 0, item[1:]))
+
+
+def _render_controls(items: list[tuple]) -> str:
+    lines = []
+    for number, text, *extra in items:
+        line = f"{number}) {text}" if number is not None else f"{BULLET} {text}"
+        if extra:
+            owner, status, evidence = extra
+            line += f" [owner: {owner or '—'}; status: {status}; action: {evidence or '—'}]"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _render_assessment(assessment) -> str:
+    if assessment is None:
+        return ""
+    return f"{assessment.severity} × {assessment.likelihood} → {assessment.rating}"
+
+
+def _status_label(value: str) -> str:
+    return HazardStatus(value).label if value in HazardStatus.values else value
+
+
+def hazard_changes(old: HazardRow, new: HazardRow, carries: frozenset[str]) -> list[dict]:
+    """What applying `new` would change in `old`, field by field, limited to what the file carries."""
+    changes = []
+    for name, label in SCALAR_FIELDS:
+        if name in carries and getattr(old, name) != getattr(new, name):
+            before, after = getattr(old, name), getattr(new, name)
+            if name == "status":
+                before, after = _status_label(before), _status_label(after)
+            changes.append({"field": label, "old": before, "new": after})
+    if "causes" in carries:
+        before = {c.number: c.description for c in old.causes}
+        after = {c.number: c.description for c in new.causes}
+        for number in sorted(before.keys() | after.keys()):
+            if before.get(number) != after.get(number):
+                changes.append(
+                    {"field": f"Cause {number}", "old": before.get(number, ""), "new": after.get(number, "")}
+                )
+    details = "controls.details" in carries
+    for group, label in CONTROL_GROUPS:
+        if f"controls.{group}" in carries:
+            before = _control_items(old.controls, group, details)
+            after = _control_items(new.controls, group, details)
+            if before != after:
+                changes.append({"field": label, "old": _render_controls(before), "new": _render_controls(after)})
+    for stage, label in STAGES:
+        before, after = getattr(old, stage), getattr(new, stage)
+        if stage in carries and (
+            before is None or (before.severity, before.likelihood) != (after.severity, after.likelihood)
+        ):
+            changes.append({"field": label, "old": _render_assessment(before), "new": _render_assessment(after)})
+    return changes
+
+
+# Preview ----------------------------------------------------------------------------------------------
+
+
+def fingerprint(snapshot) -> str:
+    """SHA-256 of the log as plain data: any change to what the log holds changes it."""
+    data = json.dumps(to_json(snapshot), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _change_reason(file_name: str, sha256: str) -> str:
+    return f"Imported from {file_name} (SHA-256 {sha256[:12]}…)"
+
+
+@dataclass
+class _Plan:
+    parsed: reader.ParsedLog
+    actions: list[tuple[reader.ParsedHazard, str, list[dict]]] = field(default_factory=list)
+    log_changes: list[dict] = field(default_factory=list)  # Cover Page fields that differ from the log's
+    missing: list[str] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for m in self.messages if m.level == "error")
+
+    def report(self) -> dict:
+        counts = Counter(action for _, action, _ in self.actions)
+        return {
+            "counts": {
+                "create": counts[CREATE],
+                "update": counts[UPDATE],
+                "unchanged": counts[UNCHANGED],
+                "missing_from_file": len(self.missing),
+                "errors": self.errors,
+                "warnings": sum(1 for m in self.messages if m.level == "warning"),
+            },
+            "hazards": [
+                {"reference": p.hazard.reference, "name": p.hazard.name, "action": action, "changes": changes}
+                for p, action, changes in self.actions
+            ],
+            "missing_from_file": self.missing,
+            "log_changes": self.log_changes,
+            "messages": [m.as_json() for m in self.messages],
+            "layout": self.parsed.layout,
+            "sheet": self.parsed.sheet,
+        }
+
+
+def _plan(snapshot, parsed: reader.ParsedLog, file_name: str) -> _Plan:
+    existing = {reference_key(row.reference): row for row in snapshot.hazards}
+    plan = _Plan(parsed=parsed, messages=list(parsed.messages))
+    in_file = set()
+    for item in parsed.hazards:
+        key = reference_key(item.hazard.reference)
+        in_file.add(key)
+        old = existing.get(key)
+        if old is None:
+            plan.actions.append((item, CREATE, []))
+        else:
+            changes = hazard_changes(old, item.hazard, item.carries)
+            plan.actions.append((item, UPDATE if changes else UNCHANGED, changes))
+        closes = "status" in item.carries and item.hazard.status != HazardStatus.OPEN
+        if closes and (old is None or old.status != item.hazard.status):
+            plan.messages.append(
+                Message(
+                    "warning",
+                    f"Hazard {item.hazard.reference} is {_status_label(item.hazard.status)} in the workbook, which "
+                    f"gives no reason; the reason recorded is “{_status_reason(item.hazard.status, file_name)}”. "
+                    "Edit it after the import if it needs more.",
+                    parsed.sheet,
+                    item.row,
+                    item.columns.get("status", ""),
+                )
+            )
+    plan.missing = [row.reference for key, row in existing.items() if key not in in_file]
+    plan.log_changes = [
+        {"field": COVER_LABELS[name], "old": _plain(getattr(snapshot, name)), "new": _plain(value)}
+        for name, value in parsed.cover.items()
+        if getattr(snapshot, name) != value
+    ]
+    return plan
+
+
+def _plain(value) -> str:
+    return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _status_reason(status: str, file_name: str) -> str:
+    return f"{_status_label(status)} in the imported workbook {file_name}."
+
+
+def _read(log, file_name: str, content: bytes):
+    """(snapshot of the log, parsed workbook); raises UploadRefused."""
+    guard.check_upload(file_name, content)
+    snapshot = build_snapshot(log)
+    parsed = reader.read_workbook(content, snapshot.matrix, max_hazards=settings.HAZARDLOG_MAX_HAZARDS)
+    return snapshot, parsed
+
+
+def _refused_report(message: Message) -> dict:
+    return {
+        "counts": {"create": 0, "update": 0, "unchanged": 0, "missing_from_file": 0, "errors": 1, "warnings": 0},
+        "hazards": [],
+        "missing_from_file": [],
+        "log_changes": [],
+        "messages": [message.as_json()],
+        "layout": "",
+        "sheet": message.sheet,
+    }
+
+
+def preview_import(log, file_name: str, content: bytes, user) -> ImportRecord:
+    """Check and read the upload and record what confirming it would do. Writes only the ImportRecord."""
+    record = ImportRecord(
+        log=log,
+        user=user,
+        file_name=(file_name or "")[:255],
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+    )
+    try:
+        with _collector_paused():
+            snapshot, parsed = _read(log, file_name, content)
+            plan = _plan(snapshot, parsed, record.file_name)
+    except UploadRefused as refusal:
+        record.status = ImportStatus.REFUSED
+        record.report = _refused_report(refusal.message)
+    else:
+        record.report = plan.report()
+        record.base_fingerprint = fingerprint(snapshot)
+        if plan.errors:
+            record.status = ImportStatus.REFUSED
+        else:
+            record.status = ImportStatus.PREVIEWED
+            record.content = content
+    record.counts = record.report["counts"]
+    record.save()
+    return record
+
+
+# Confirm and cancel ------------------------------------------------------------------------------------
+
+
+def confirm_import(record: ImportRecord, user) -> ImportRecord:
+    """Apply a previewed import in one transaction. Raises ImportRefused (and writes nothing to the log)
+    if it was not previewed cleanly, or if the log changed since the preview."""
+    try:
+        with transaction.atomic(), _collector_paused():
+            locked = ImportRecord.objects.select_for_update().select_related("log").get(pk=record.pk)
+            _check_can_apply(locked)
+            _apply(locked, user)
+    except ImportRefused as refusal:
+        _refuse(record, str(refusal))
+        raise
+    except DatabaseError:
+        logger.exception("Import %s could not be applied", record.pk)
+        raise ImportRefused(
+            "The import could not be saved (the database refused it); nothing was changed. Try again, and if it "
+            "happens again report it with the file."
+        ) from None
+    record.refresh_from_db()
+    return record
+
+
+def _check_can_apply(record: ImportRecord) -> None:
+    if record.status == ImportStatus.REFUSED:
+        raise ImportRefused(
+            "This import had errors, so it cannot be applied. Correct the workbook and upload it again."
+        )
+    if record.status != ImportStatus.PREVIEWED:
+        raise ImportRefused(f"This import was already {record.get_status_display().lower()}; upload the file again.")
+
+
+def _refuse(record: ImportRecord, message: str) -> None:
+    """Mark a preview that can no longer be applied (kept for the record; the upload is dropped)."""
+    current = ImportRecord.objects.get(pk=record.pk)
+    if current.status != ImportStatus.PREVIEWED:
+        return
+    report = dict(current.report)
+    report["messages"] = [*report.get("messages", []), Message("error", message).as_json()]
+    report["counts"] = {**report.get("counts", {}), "errors": report.get("counts", {}).get("errors", 0) + 1}
+    current.report, current.counts = report, report["counts"]
+    current.status, current.content = ImportStatus.REFUSED, b""
+    current.save(update_fields=["report", "counts", "status", "content"])
+    record.refresh_from_db()
+
+
+def cancel_import(record: ImportRecord, user) -> ImportRecord:
+    with transaction.atomic():
+        locked = ImportRecord.objects.select_for_update().get(pk=record.pk)
+        if locked.status != ImportStatus.PREVIEWED:
+            raise ImportRefused(f"This import was already {locked.get_status_display().lower()}.")
+        locked.status, locked.content = ImportStatus.CANCELLED, b""
+        locked.report = {**locked.report, "cancelled_by": user.get_username() if user else ""}
+        locked.save(update_fields=["status", "content", "report"])
+    record.refresh_from_db()
+    return record
+
+
+def _apply(record: ImportRecord, user) -> None:
+    log = HazardLog.objects.select_for_update().get(pk=record.log_id)
+    content = bytes(record.content)
+    if hashlib.sha256(content).hexdigest() != record.sha256:
+        raise ImportRefused("The kept upload does not match its checksum; upload the file again.")
+    try:
+        snapshot, parsed = _read(log, record.file_name, content)
+    except UploadRefused as refusal:
+        raise ImportRefused(refusal.message.message) from None
+    if fingerprint(snapshot) != record.base_fingerprint:
+        raise ImportRefused(
+            "The log has changed since this preview (someone edited it, imported into it or approved an issue). "
+            "Upload the file again to see a fresh preview."
+        )
+    plan = _plan(snapshot, parsed, record.file_name)
+    if plan.errors:
+        raise ImportRefused(
+            "This import has errors, so it cannot be applied. Correct the workbook and upload it again."
+        )
+    writer = _Writer(log, user, record.file_name, _change_reason(record.file_name, record.sha256))
+    if plan.log_changes:
+        writer.update_log(parsed.cover)
+    writer.create([item for item, action, _ in plan.actions if action == CREATE])
+    for item, action, _ in plan.actions:
+        if action == UPDATE:
+            writer.update(item)
+    report = plan.report()
+    report["applied_by"] = user.get_username() if user else ""
+    record.report, record.counts = report, report["counts"]
+    record.status, record.content, record.applied_at = ImportStatus.APPLIED, b"", timezone.now()
+    record.save(update_fields=["report", "counts", "status", "content", "applied_at"])
+
+
+# Writing ------------------------------------------------------------------------------------------------
+
+
+class _Writer:
+    """Writes hazards through simple-history: bulk helpers for new hazards, save() for changes."""
+
+    def __init__(self, log, user, file_name: str, reason: str):
+        self.log = log
+        self.user = user
+        self.file_name = file_name
+        self.reason = reason
+        self.table = risk.MatrixTable.load(log.matrix)
+        self.when = timezone.now()  # one moment for every history row the import writes
+
+    def _levels(self, assessment):
+        severity = self.table.severity_named(assessment.severity)
+        likelihood = self.table.likelihood_named(assessment.likelihood)
+        return severity, likelihood, self.table.rating(severity, likelihood)
+
+    def _save(self, obj) -> None:
+        obj._change_reason, obj._history_user, obj._history_date = self.reason, self.user, self.when
+        obj.save()
+
+    def _bulk(self, objs, model):
+        return bulk_create_with_history(
+            objs,
+            model,
+            batch_size=BATCH,
+            default_user=self.user,
+            default_change_reason=self.reason,
+            default_date=self.when,
+        )
+
+    def update_log(self, cover: dict) -> None:
+        for name, value in cover.items():
+            setattr(self.log, name, value)
+        self._save(self.log)
+
+    # New hazards: bulk, with history rows for every object and for each control's causes.
+
+    def create(self, items: list[reader.ParsedHazard]) -> None:
+        for start in range(0, len(items), BATCH):
+            self._create_batch(items[start : start + BATCH])
+
+    def _create_batch(self, items) -> None:
+        rows = [item.hazard for item in items]
+        hazards = self._bulk([self._new_hazard(row) for row in rows], Hazard)
+        causes = self._bulk(
+            [
+                Cause(hazard=h, number=c.number, description=c.description)
+                for h, row in zip(hazards, rows, strict=True)
+                for c in row.causes
+            ],
+            Cause,
+        )
+        cause_ids = {(c.hazard_id, c.number): c.id for c in causes}
+        pending = [(h, control) for h, row in zip(hazards, rows, strict=True) for control in row.controls]
+        controls = self._bulk([self._new_control(h, c) for h, c in pending], Control)
+        links = [
+            Control.causes.through(control_id=control.id, cause_id=cause_ids[(h.id, number)])
+            for control, (h, row) in zip(controls, pending, strict=True)
+            for number in row.cause_numbers
+        ]
+        self._link_with_history(links)
+        assessments = []
+        for h, row in zip(hazards, rows, strict=True):
+            for stage in ("initial", "residual"):
+                if (assessment := getattr(row, stage)) is not None:
+                    severity, likelihood, rating = self._levels(assessment)
+                    assessments.append(
+                        RiskAssessment(hazard=h, stage=stage, severity=severity, likelihood=likelihood, rating=rating)
+                    )
+        self._bulk(assessments, RiskAssessment)
+
+    def _new_hazard(self, row: HazardRow) -> Hazard:
+        # bulk_create skips Hazard.save(): set what save() would (the reader has normalised the reference).
+        return Hazard(
+            log=self.log,
+            reference=row.reference,
+            reference_key=reference_key(row.reference),
+            reference_sort=sort_text(row.reference),
+            name=row.name,
+            description=row.description,
+            clinical_impact=row.clinical_impact,
+            hazard_type=row.hazard_type,
+            owner=row.owner,
+            actions=row.actions,
+            status=row.status,
+            status_reason="" if row.status == HazardStatus.OPEN else _status_reason(row.status, self.file_name),
+        )
+
+    @staticmethod
+    def _new_control(hazard, row) -> Control:
+        return Control(
+            hazard=hazard,
+            number=row.number,
+            description=row.description,
+            kind=row.kind,
+            control_type=row.control_type,
+            owner=row.owner,
+            implementation_status=row.implementation_status,
+            evidence=row.evidence,
+        )
+
+    def _link_with_history(self, links) -> None:
+        """Link controls to causes and copy the links into each control's creation history record, as
+        simple-history does for m2m fields on save() (its bulk helper leaves them out)."""
+        links = Control.causes.through.objects.bulk_create(links, batch_size=BATCH)
+        history_ids = dict(
+            Control.history.filter(id__in={link.control_id for link in links}, history_type="+").values_list(
+                "id", "history_id"
+            )
+        )
+        link_history = Control.history.model.causes.model  # each access builds a manager: look it up once
+        link_history.objects.bulk_create(  # untracked: the history table of controls' causes
+            [
+                link_history(
+                    history_id=history_ids[link.control_id],
+                    id=link.id,
+                    control_id=link.control_id,
+                    cause_id=link.cause_id,
+                )
+                for link in links
+            ],
+            batch_size=BATCH,
+        )
+
+    # Changed hazards: one object at a time through save().
+
+    def update(self, item: reader.ParsedHazard) -> None:
+        row, carries = item.hazard, item.carries
+        hazard = Hazard.objects.prefetch_related("causes", "controls__causes", "assessments").get(
+            log=self.log, reference_key=reference_key(row.reference)
+        )
+        self._update_fields(hazard, row, carries)
+        if "causes" in carries:
+            active_causes = self._update_causes(hazard, row)
+        else:
+            active_causes = {c.number: c for c in hazard.causes.all() if not c.withdrawn}
+        for group, _ in CONTROL_GROUPS:
+            if f"controls.{group}" in carries:
+                self._update_controls(hazard, row, group, "controls.details" in carries, active_causes)
+        for stage, _ in STAGES:
+            if stage in carries:
+                self._update_assessment(hazard, stage, getattr(row, stage))
+
+    def _update_fields(self, hazard, row, carries) -> None:
+        changed = False
+        for name, _ in SCALAR_FIELDS:
+            if name in carries and getattr(hazard, name) != getattr(row, name):
+                setattr(hazard, name, getattr(row, name))
+                changed = True
+                if name == "status" and row.status != HazardStatus.OPEN:
+                    hazard.status_reason = _status_reason(row.status, self.file_name)
+        if changed:
+            self._save(hazard)
+
+    def _update_causes(self, hazard, row) -> dict[int, Cause]:
+        by_number = {c.number: c for c in hazard.causes.all()}
+        wanted = {c.number: c.description for c in row.causes}
+        for number, description in wanted.items():
+            cause = by_number.get(number)
+            if cause is None:
+                by_number[number] = cause = Cause(hazard=hazard, number=number, description=description)
+                self._save(cause)
+            elif cause.withdrawn or cause.description != description:
+                cause.description, cause.withdrawn, cause.withdrawn_reason = description, False, ""
+                self._save(cause)
+        for number, cause in by_number.items():
+            if number not in wanted and not cause.withdrawn:
+                cause.withdrawn, cause.withdrawn_reason = True, f"Not in the imported workbook {self.file_name}."
+                self._save(cause)
+        return {number: by_number[number] for number in wanted}
+
+    def _update_controls(self, hazard, row, group: str, details: bool, causes: dict[int, Cause]) -> None:
+        """Match the column's controls to the log's: same text and causes, then same text (causes
+        changed), then same causes (text edited). The file's others are new; the log's others are withdrawn."""
+        remaining = [c for c in hazard.controls.all() if not c.withdrawn and _group_of(c) == group]
+        wanted = [c for c in row.controls if _group_of(c) == group]
+
+        def numbers(control) -> tuple:
+            return tuple(
+                sorted(c.number for c in control.causes.all() if getattr(causes.get(c.number), "id", 0) == c.id)
+            )
+
+        def same_text(old, new) -> bool:
+            fields = ("description", "owner", "implementation_status", "evidence") if details else ("description",)
+            return all(getattr(old, name) == getattr(new, name) for name in fields)
+
+        pairs, unmatched = [], list(wanted)
+        for matches in (
+            lambda old, new: same_text(old, new) and numbers(old) == new.cause_numbers,
+            same_text,
+            lambda old, new: numbers(old) == new.cause_numbers,
+        ):
+            for new in list(unmatched):
+                old = next((old for old in remaining if matches(old, new)), None)
+                if old is not None:
+                    remaining.remove(old)
+                    unmatched.remove(new)
+                    pairs.append((old, new))
+        next_number = max((c.number for c in hazard.controls.all()), default=0) + 1
+        for number, new in enumerate(unmatched, start=next_number):
+            control = self._new_control(hazard, new)
+            control.number = number
+            self._save(control)
+            pairs.append((control, new))
+        for old, new in pairs:
+            if old.pk and not same_text(old, new):
+                for name in (
+                    ("description", "owner", "implementation_status", "evidence") if details else ("description",)
+                ):
+                    setattr(old, name, getattr(new, name))
+                self._save(old)
+            wanted_causes = [causes[n] for n in new.cause_numbers]
+            if {c.id for c in old.causes.all()} != {c.id for c in wanted_causes}:  # also drops withdrawn causes
+                old._change_reason, old._history_user, old._history_date = self.reason, self.user, self.when
+                old.causes.set(wanted_causes)
+        for old in remaining:
+            old.withdrawn, old.withdrawn_reason = True, f"Not in the imported workbook {self.file_name}."
+            self._save(old)
+
+    def _update_assessment(self, hazard, stage: str, row) -> None:
+        assessment = next((a for a in hazard.assessments.all() if a.stage == stage), None)
+        severity, likelihood, _ = self._levels(row)
+        if assessment is None:
+            assessment = RiskAssessment(hazard=hazard, stage=stage)
+        elif (assessment.severity_id, assessment.likelihood_id) == (severity.id, likelihood.id):
+            return
+        assessment.severity, assessment.likelihood = severity, likelihood
+        self._save(assessment)

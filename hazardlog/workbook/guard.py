@@ -1,0 +1,126 @@
+"""Checks on an uploaded workbook before anything parses it: size, type (by name and by content),
+macros, encryption and the size the zip expands to. Pure: bytes in, `UploadRefused` out.
+
+The uncompressed total comes from the zip directory. It cannot be understated to sneak a bomb past
+this check: Python's zipfile stops each member at the size the directory declares and then fails
+its CRC check, so nothing ever expands beyond the total checked here.
+"""
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from django.conf import settings
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")  # .xls, and .xlsx files that Excel has encrypted
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # the OLE2 stream an encrypted .xlsx holds
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+WORKBOOK_CONTENT_TYPE = b"spreadsheetml.sheet.main+xml"
+MACRO_CONTENT_TYPE = b"macroEnabled"
+
+SAVE_AS_XLSX = "Open it in Excel, choose File › Save As › Excel Workbook (.xlsx), and upload that file."
+
+
+@dataclass(frozen=True)
+class Message:
+    """A problem found in an upload, located as precisely as it can be (sheet, row, column letter)."""
+
+    level: str  # "error" or "warning"
+    message: str
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+
+    def as_json(self) -> dict:
+        return {
+            "level": self.level,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+class UploadRefused(Exception):
+    """The upload cannot be imported at all; the message says why and what to do about it."""
+
+    def __init__(self, message: str, sheet: str = "", row: int | None = None, column: str = ""):
+        super().__init__(message)
+        self.message = Message("error", message, sheet, row, column)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:,.1f} MB"
+
+
+def check_upload(file_name: str, content: bytes) -> None:
+    """Raise UploadRefused unless `content` is a plain .xlsx workbook within the size limits."""
+    name = file_name or "The file"
+    limit = settings.HAZARDLOG_MAX_UPLOAD_BYTES
+    if not content:
+        raise UploadRefused(f"{name} is empty. Choose the hazard log workbook (.xlsx) and upload it again.")
+    if len(content) > limit:
+        raise UploadRefused(
+            f"{name} is {megabytes(len(content))}; the largest workbook accepted is {megabytes(limit)}. "
+            "Remove images or unused sheets, or split the log."
+        )
+    _check_name(name)
+    if content.startswith(OLE2_MAGIC):
+        if ENCRYPTED_PACKAGE in content:
+            raise UploadRefused(
+                f"{name} is password-protected (encrypted). Remove the password in Excel "
+                "(File › Info › Protect Workbook › Encrypt with Password, clear it), save, and upload it again."
+            )
+        raise UploadRefused(f"{name} is an Excel 97–2003 workbook (.xls), not an .xlsx. {SAVE_AS_XLSX}")
+    if not content.startswith(ZIP_MAGIC):
+        raise UploadRefused(
+            f"{name} is not an Excel workbook: it may be a renamed or damaged file. "
+            "Upload the hazard log saved from Excel as .xlsx."
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            _check_archive(name, archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError):
+        raise UploadRefused(
+            f"{name} is damaged or incomplete (it could not be opened as a workbook; the upload may have been "
+            "cut short). Save it again from Excel and upload it."
+        ) from None
+
+
+def _check_name(name: str) -> None:
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension == "xls":
+        raise UploadRefused(f"{name} is an Excel 97–2003 workbook (.xls). {SAVE_AS_XLSX}")
+    if extension == "xlsm":
+        raise UploadRefused(f"{name} is a macro-enabled workbook (.xlsm); macros are not accepted. {SAVE_AS_XLSX}")
+    if extension == "ods":
+        raise UploadRefused(f"{name} is an OpenDocument spreadsheet (.ods). {SAVE_AS_XLSX}")
+    if extension != "xlsx":
+        raise UploadRefused(
+            f"{name} is not an Excel workbook (.xlsx). Upload the hazard log saved from Excel as .xlsx."
+        )
+
+
+def _check_archive(name: str, archive: zipfile.ZipFile) -> None:
+    members = archive.infolist()
+    limit = settings.HAZARDLOG_MAX_UNCOMPRESSED_BYTES
+    expanded = sum(member.file_size for member in members)
+    if expanded > limit:
+        raise UploadRefused(
+            f"{name} expands to {megabytes(expanded)} when opened, more than the {megabytes(limit)} allowed. "
+            "It may contain large images or be deliberately malformed."
+        )
+    names = {member.filename for member in members}
+    if any(member.flag_bits & 0x1 for member in members):
+        raise UploadRefused(f"{name} is password-protected. Remove the password in Excel, save, and upload it again.")
+    if "mimetype" in names and archive.read("mimetype").strip() == ODS_MIMETYPE:
+        raise UploadRefused(f"{name} is an OpenDocument spreadsheet (.ods) renamed .xlsx. {SAVE_AS_XLSX}")
+    content_types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    if any(n.lower().endswith("vbaproject.bin") for n in names) or MACRO_CONTENT_TYPE in content_types:
+        raise UploadRefused(f"{name} contains macros, which are not accepted. {SAVE_AS_XLSX}")
+    if WORKBOOK_CONTENT_TYPE not in content_types:
+        raise UploadRefused(
+            f"{name} is not an Excel workbook (it is a zip file of another kind, such as a Word document). "
+            "Upload the hazard log saved from Excel as .xlsx."
+        )

@@ -1,0 +1,838 @@
+"""Reading an NHS hazard log workbook: bytes → `ParsedLog` (plain `HazardRow` data and messages). Pure.
+
+The hazard sheet is any sheet whose name contains "Hazard Log", in one of three layouts (domain.md §3):
+canonical (columns A–S, with or without the group row above the headers), one row per control, and
+the consumer guidance log. Headers are matched through `layout.header_key`; Severity, Likelihood and
+Risk, which appear twice, are told apart by the group row or, without one, by position.
+
+Ratings are always recomputed from the log's matrix; a typed or formula rating that disagrees is a
+warning. Formula cells elsewhere are used only when Excel saved their result.
+
+The cells come from `grid` (openpyxl's streaming parser, formulas, merged cells and hidden rows).
+"""
+
+import heapq
+import itertools
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
+
+from django.core.exceptions import ValidationError
+from openpyxl.utils import coordinate_to_tuple, get_column_letter, range_boundaries
+
+from hazardlog.snapshot import AssessmentRow, CauseRow, ControlRow, HazardRow, MatrixData
+from hazardlog.text import CELL_MAX_CHARS, normalise_label, normalise_reference, reference_key
+from hazardlog.workbook import layout
+from hazardlog.workbook.celltext import from_cell
+from hazardlog.workbook.grid import Grid, read_cells
+from hazardlog.workbook.guard import Message, UploadRefused
+from hazardlog.workbook.numbering import is_no_entry, parse_items
+
+CANONICAL = "canonical"
+PER_CONTROL = "one row per control"
+CONSUMER = "consumer guidance"
+
+NAME_MAX_CHARS = 500
+SHORT_TEXT_MAX_CHARS = 200  # owner, hazard type, control owner
+MAX_NUMBER = 32_767  # causes and controls are numbered in a small integer
+
+REQUIRED = {
+    CANONICAL: ("reference", "name", "causes", "initial_severity", "initial_likelihood", "residual_severity",
+                "residual_likelihood"),
+    PER_CONTROL: ("reference", "name", "causes", "additional_controls", "control_type"),
+    CONSUMER: ("reference", "name", "causes"),
+}  # fmt: skip
+LABELS = (
+    {column.key: column.header for column in layout.HAZARD_COLUMNS}
+    | {
+        f"{stage}_{what}": f"{header} ({stage})"
+        for stage in ("initial", "residual")
+        for what, header in (("severity", "Severity"), ("likelihood", "Likelihood"), ("rating", "Risk"))
+    }
+    | {
+        "hazard_type": "Hazard type",
+        "suggested_actions": "Suggested actions to reduce hazard",
+        "additional_controls": "Additional controls",
+        "control_type": "Control type",
+        "control_owner": "Control owner",
+        "action": "Action",
+        "action_status": "Action status",
+    }
+)
+
+# (column key, control kind, control type) of the canonical control columns, in the template's order.
+CANONICAL_CONTROL_COLUMNS = [("existing_controls", "existing", "")] + [
+    (key, "additional", control_type) for key, control_type in layout.ADDITIONAL_CONTROL_COLUMNS.items()
+]
+CONTROL_TYPES = {
+    "design": "design",
+    "test": "test",
+    "testing": "test",
+    "training": "training",
+    "bpc": "bpc",
+    "process": "bpc",
+    "business process": "bpc",
+    "business process change": "bpc",
+}
+CONTROL_TYPE_NAMES = "Design, Test, Training or Process (Business Process Change)"
+# An action status of the one-row-per-control layout → the control's implementation status.
+ACTION_STATUSES = {
+    "": "proposed",
+    "open": "proposed",
+    "proposed": "proposed",
+    "in progress": "proposed",
+    "closed": "implemented",
+    "complete": "implemented",
+    "completed": "implemented",
+    "done": "implemented",
+    "implemented": "implemented",
+    "verified": "verified",
+}
+STATUSES = {normalise_label(name): name.lower() for name in layout.STATUS_CHOICES}
+_ID_PREFIX = re.compile(r"^\s*(\d{3,})(?!\d)[\s.):-]*", re.S)  # "0101 Messaging failure", "010101 …"
+_EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
+
+
+@dataclass
+class ParsedHazard:
+    hazard: HazardRow
+    row: int  # the sheet row the hazard starts on
+    # What the file says about this hazard: HazardRow field names, and "controls.<kind or type>" for
+    # each control column present ("controls.existing", "controls.design", …), "controls.details" when
+    # controls carry owner, implementation status and evidence. Fields not carried are left unchanged.
+    carries: frozenset[str]
+    columns: dict[str, str] = field(default_factory=dict)  # field → column letter, for messages
+
+
+@dataclass
+class ParsedLog:
+    layout: str
+    sheet: str
+    hazards: list[ParsedHazard]
+    messages: list[Message]
+    # Cover Page fields found (HazardLog field → value; a found label with an empty value is ""/None).
+    cover: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Message]:
+        return [m for m in self.messages if m.level == "error"]
+
+    @property
+    def warnings(self) -> list[Message]:
+        return [m for m in self.messages if m.level == "warning"]
+
+
+def read_workbook(content: bytes, matrix: MatrixData, *, max_hazards: int) -> ParsedLog:
+    """Read the hazard sheet of an .xlsx that `guard.check_upload` accepted. Raises UploadRefused
+    when there is nothing importable (no hazard sheet, a required column missing, too many hazards,
+    unsafe or unreadable XML); every other problem is a message in the result."""
+    grid, cover = read_cells(content, max_hazards)
+    parsed = _SheetReader(grid, matrix).read()
+    parsed.cover = _cover_fields(cover, parsed.messages)
+    return parsed
+
+
+def _cover_fields(cover, messages: list[Message]) -> dict[str, object]:
+    """Cover values as the log's fields. A date only from a date cell or ISO text (YYYY-MM-DD)."""
+    from hazardlog.models import HazardLog
+
+    if cover is None:
+        return {}
+    sheet, found = cover
+    fields = {}
+    for key, (cell, raw) in found.items():
+        row, column = coordinate_to_tuple(cell)
+        letter = get_column_letter(column)
+        if key == "version_date":
+            value = _as_date(raw)
+            if value is None and _as_text(raw):
+                messages.append(
+                    Message(
+                        "warning",
+                        f"The version date '{_as_text(raw)}' is not a date cell or an ISO date (YYYY-MM-DD); "
+                        "it was not imported. Format the cell as a date in Excel.",
+                        sheet,
+                        row,
+                        letter,
+                    )
+                )
+                continue
+        else:
+            value = _as_text(from_cell(raw))
+            limit = HazardLog._meta.get_field(key).max_length or CELL_MAX_CHARS
+            if len(value) > limit:
+                messages.append(
+                    Message(
+                        "error",
+                        f"{cell} has {len(value):,} characters; the most allowed is {limit:,}.",
+                        sheet,
+                        row,
+                        letter,
+                    )
+                )
+                continue
+        fields[key] = value
+    return fields
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+class _SheetReader:
+    def __init__(self, grid: Grid, matrix: MatrixData):
+        self.grid = grid
+        self.sheet = grid.sheet
+        self.matrix = matrix
+        self.messages = grid.messages
+        self.columns: dict[str, int] = {}
+        self.severities = {normalise_label(name): name for name, _ in matrix.severities}
+        self.likelihoods = {normalise_label(name): name for name, _ in matrix.likelihoods}
+
+    # Messages --------------------------------------------------------------------------------------
+
+    def error(self, row, key_or_column, message):
+        self._say("error", row, key_or_column, message)
+
+    def warning(self, row, key_or_column, message):
+        self._say("warning", row, key_or_column, message)
+
+    def _say(self, level, row, key_or_column, message):
+        """`key_or_column`: a column key ("status"), a column number, or "" for the whole row."""
+        column = self.columns.get(key_or_column) if isinstance(key_or_column, str) else key_or_column
+        self.messages.append(Message(level, message, self.sheet, row, get_column_letter(column) if column else ""))
+
+    # Structure -------------------------------------------------------------------------------------
+
+    def read(self) -> ParsedLog:
+        self._map_columns()
+        kind = self._layout()
+        missing = [LABELS[key] for key in REQUIRED[kind] if key not in self.columns]
+        if missing:
+            raise UploadRefused(
+                f"The sheet '{self.sheet}' looks like a {kind} hazard log but has no "
+                + ", ".join(f"'{label}'" for label in missing)
+                + f" column in its header row (row {self.grid.header_row}). Add the column or correct its header.",
+                self.sheet,
+                self.grid.header_row,
+            )
+        self._fill_merged_cells()
+        self._report_hidden()
+        reader = {CANONICAL: self._canonical, PER_CONTROL: self._per_control, CONSUMER: self._consumer}[kind]
+        hazards = reader()
+        messages = sorted(self.messages, key=lambda m: (m.row is not None, m.row or 0))
+        return ParsedLog(layout=kind, sheet=self.sheet, hazards=hazards, messages=messages)
+
+    def _map_columns(self):
+        row = self.grid.header_row
+        for col in sorted(self.grid.header):
+            text = self.grid.header[col]
+            key = layout.header_key(text)
+            if key is None:
+                if text.strip():
+                    self.warning(
+                        row, col, f"The column '{text.strip()}' is not a hazard log column; it was not imported."
+                    )
+                continue
+            if key in ("severity", "likelihood", "rating"):
+                group = self.grid.groups.get(col)
+                if group == layout.INITIAL or (group != layout.RESIDUAL and f"initial_{key}" not in self.columns):
+                    key = f"initial_{key}"
+                else:
+                    key = f"residual_{key}"
+            if key in self.columns:
+                first = get_column_letter(self.columns[key])
+                self.warning(row, col, f"'{text.strip()}' repeats column {first}; only column {first} was read.")
+                continue
+            self.columns[key] = col
+
+    def _layout(self) -> str:
+        if "additional_controls" in self.columns:
+            return PER_CONTROL
+        stages = ("initial_severity", "initial_likelihood", "residual_severity", "residual_likelihood")
+        if any(key in self.columns for key in stages) or "existing_controls" in self.columns:
+            return CANONICAL
+        return CONSUMER
+
+    def _fill_merged_cells(self):
+        """A merged range shows its first cell's value across every cell; read it that way, and say so."""
+        for ref in self.grid.merged:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            if max_row <= self.grid.header_row:
+                continue
+            top = max(min_row, self.grid.header_row + 1)
+            value = self.grid.rows.get(min_row, {}).get(min_col) if min_row > self.grid.header_row else None
+            if value is not None:
+                for r in range(top, max_row + 1):
+                    for c in range(min_col, max_col + 1):
+                        self.grid.rows.setdefault(r, {})[c] = value
+            self.warning(
+                top,
+                min_col,
+                f"Cells {ref} are merged; the value of {get_column_letter(min_col)}{min_row} was read for every cell "
+                "they cover. Unmerge them to give each row its own value.",
+            )
+
+    def _report_hidden(self):
+        hidden = sorted(r for r in self.grid.hidden_rows if r in self.grid.rows)
+        for first, last in _runs(hidden):
+            rows = f"Row {first} is" if first == last else f"Rows {first}–{last} are"
+            self.warning(first, "", f"{rows} hidden in Excel and {'was' if first == last else 'were'} imported.")
+        for key, col in self.columns.items():
+            if col in self.grid.hidden_columns:
+                self.warning(None, col, f"The column '{LABELS.get(key, key)}' is hidden in Excel; it was imported.")
+
+    # Cells -----------------------------------------------------------------------------------------
+
+    def raw(self, row: int, key: str):
+        col = self.columns.get(key)
+        return None if col is None else self.grid.rows.get(row, {}).get(col)
+
+    def text(self, row: int, key: str, limit: int = CELL_MAX_CHARS) -> str:
+        """The cell as text, trimmed. Errors and formulas without a saved result are reported, and read as empty."""
+        col = self.columns.get(key)
+        if col is None:
+            return ""
+        value = self.grid.rows.get(row, {}).get(col)
+        where = f"{get_column_letter(col)}{row}"
+        if (row, col) in self.grid.errors:
+            self.error(row, col, f"{where} shows the error {value}; correct the cell in Excel or type its value.")
+            return ""
+        if (row, col) in self.grid.formulas:
+            if (row, col) in self.grid.uncalculated:
+                self.error(
+                    row,
+                    col,
+                    f"{where} holds a formula that Excel never calculated, so its value is unknown. Open the workbook "
+                    "in Excel and save it, or replace the formula with its value.",
+                )
+                return ""
+            if str(value).strip() in _EXCEL_ERRORS:
+                self.error(row, col, f"{where} shows the error {value}; correct the formula or type its value.")
+                return ""
+            if value is not None:
+                self.warning(row, col, f"{where} holds a formula; its saved result was imported.")
+        text = _as_text(value)
+        if len(text) > limit:
+            self.error(
+                row,
+                col,
+                f"{where} ({LABELS.get(key, key)}) has {len(text):,} characters; the most allowed is {limit:,}.",
+            )
+            return text[:limit]
+        return text
+
+    def reference(self, row: int) -> str | None:
+        text = self.text(row, "reference")
+        if not text:
+            return None
+        try:
+            return normalise_reference(text)
+        except ValidationError as invalid:
+            self.error(row, "reference", f"Hazard number '{text}': {' '.join(invalid.messages)}")
+            return None
+
+    def name(self, row: int, reference: str) -> str:
+        name = self.text(row, "name", NAME_MAX_CHARS)
+        if not name:
+            self.error(row, "name", f"Hazard {reference} has no hazard name; enter one.")
+        return name
+
+    def status(self, row: int) -> str | None:
+        text = self.text(row, "status")
+        if not text:
+            return None
+        status = STATUSES.get(normalise_label(text))
+        if status is None:
+            self.error(
+                row, "status", f"'{text}' is not a hazard status. Use one of: {', '.join(layout.STATUS_CHOICES)}."
+            )
+        return status
+
+    def assessment(self, row: int, stage: str) -> AssessmentRow | None:
+        severity_text = self.text(row, f"{stage}_severity")
+        likelihood_text = self.text(row, f"{stage}_likelihood")
+        if not severity_text and not likelihood_text:
+            if _as_text(self.raw(row, f"{stage}_rating")):
+                self.warning(
+                    row, f"{stage}_rating", f"The {stage} risk rating has no severity or likelihood; it was ignored."
+                )
+            return None
+        severity = self._level(row, f"{stage}_severity", severity_text, self.severities, "severity")
+        likelihood = self._level(row, f"{stage}_likelihood", likelihood_text, self.likelihoods, "likelihood")
+        if severity is None or likelihood is None:
+            return None
+        rating = self.matrix.rating_for(severity, likelihood)
+        self._check_rating(row, stage, severity, likelihood, rating)
+        return AssessmentRow(severity=severity, likelihood=likelihood, rating=rating)
+
+    def _level(self, row, key, text, levels: dict[str, str], what: str) -> str | None:
+        if not text:
+            stage = key.split("_")[0]
+            self.error(row, key, f"The {stage} {what} is empty but the {stage} assessment is not; fill in both.")
+            return None
+        level = levels.get(normalise_label(text))
+        if level is None:
+            self.error(
+                row,
+                key,
+                f"'{text}' is not a {what} in this log's risk matrix. Use one of: {', '.join(levels.values())}.",
+            )
+        return level
+
+    def _check_rating(self, row, stage, severity, likelihood, rating):
+        col = self.columns.get(f"{stage}_rating")
+        if col is None:
+            return
+        where = f"{get_column_letter(col)}{row}"
+        value = self.grid.rows.get(row, {}).get(col)
+        formula = (row, col) in self.grid.formulas
+        cell = f"{severity} × {likelihood}"
+        if (row, col) in self.grid.errors:
+            self.warning(row, col, f"{where} shows the error {value}; the matrix rating {rating} for {cell} is used.")
+        elif (row, col) in self.grid.uncalculated:
+            self.warning(row, col, f"{where} is a formula with no saved result; the matrix rating {rating} is used.")
+        elif value is None or str(value).strip() == "":
+            return  # nothing typed: the rating is computed, so there is nothing to compare
+        elif (typed := _as_rating(value)) is None:
+            self.warning(
+                row, col, f"{where} '{value}' is not a risk rating; the matrix rating {rating} for {cell} is used."
+            )
+        elif typed != rating:
+            said = "the formula in" if formula else "the rating typed in"
+            self.warning(
+                row,
+                col,
+                f"{said.capitalize()} {where} gives {typed}, but the risk matrix gives {rating} for {cell}; "
+                f"{rating} is used.",
+            )
+
+    # Causes and controls ----------------------------------------------------------------------------
+
+    def causes(self, row: int) -> tuple[CauseRow, ...]:
+        """Possible Causes: a numbered list is one cause per item; a cell that starts with text is one cause."""
+        text = self.text(row, "causes")
+        items = [(number, item.strip()) for number, item in parse_items(text) if item.strip()]
+        if not items:
+            return ()
+        if items[0][0] is None:
+            if len(items) > 1:
+                self.warning(
+                    row,
+                    "causes",
+                    "Possible Causes starts with text before its first numbered cause, so the whole cell was "
+                    "imported as cause 1. Number each cause, e.g. '1) …', to import them separately.",
+                )
+            return () if is_no_entry(text) else (CauseRow(1, text),)
+        causes: dict[int, str] = {}
+        leftovers = []
+        for number, item in items:
+            if number is None or not 1 <= number <= MAX_NUMBER or number in causes:
+                leftovers.append((number, item))
+            else:
+                causes[number] = item
+        for number, item in leftovers:
+            given = max(causes, default=0) + 1
+            causes[given] = item
+            why = "has no number" if number is None else f"repeats or misuses number {number}"
+            self.warning(row, "causes", f"A cause that {why} (“{_short(item)}”) was imported as cause {given}.")
+        return tuple(CauseRow(n, causes[n]) for n in sorted(causes))
+
+    def canonical_controls(self, row: int, cause_numbers: set[int]) -> tuple[ControlRow, ...]:
+        controls: list[ControlRow] = []
+        for key, kind, control_type in CANONICAL_CONTROL_COLUMNS:
+            groups: list[tuple[str, list[int]]] = []  # (text, cause numbers): one control each
+            listed: dict[int | None, list[int]] = {}  # cause number (None: bullets) → its controls, in cell order
+            for number, item in parse_items(self.text(row, key)):
+                item = item.strip()
+                if not item:
+                    continue
+                if number is not None and number not in cause_numbers:
+                    self.warning(
+                        row,
+                        key,
+                        f"A control numbered {number} (“{_short(item)}”) answers cause {number}, which this hazard "
+                        "does not have; it was imported without a cause.",
+                    )
+                    number = None
+                index = next(
+                    (i for i, g in enumerate(groups) if number is not None and g[0] == item and number not in g[1]),
+                    None,
+                )
+                if index is None:
+                    index = len(groups)
+                    groups.append((item, []))
+                if number is not None:
+                    groups[index][1].append(number)
+                listed.setdefault(number, []).append(index)
+            controls += [
+                ControlRow(
+                    len(controls) + n, groups[i][0], kind, control_type, cause_numbers=tuple(sorted(groups[i][1]))
+                )
+                for n, i in enumerate(_keeping_order(len(groups), listed.values()), start=1)
+            ]
+        return tuple(controls)
+
+    # Layouts ---------------------------------------------------------------------------------------
+
+    def _data_rows(self):
+        keyed = set(self.columns.values())
+        for row in sorted(self.grid.rows):
+            if any(_as_text(value) for col, value in self.grid.rows[row].items() if col in keyed):
+                yield row
+
+    def _start(self, row, seen: dict[str, int]) -> str | None:
+        """The hazard number on a row that starts a hazard, or None (reported) if it cannot."""
+        reference = self.reference(row)
+        if reference is None:
+            if not _as_text(self.raw(row, "reference")):
+                self.warning(row, "reference", f"Row {row} has no hazard number, so it was not imported.")
+            return None
+        key = reference_key(reference)
+        if key in seen:
+            self.error(
+                row,
+                "reference",
+                f"Hazard number {reference} is used again (first on row {seen[key]}); "
+                "each hazard needs its own number.",
+            )
+            return None
+        seen[key] = row
+        return reference
+
+    def _carried(self, *keys: str) -> set[str]:
+        return {key for key in keys if key in self.columns}
+
+    def _canonical(self) -> list[ParsedHazard]:
+        hazards = []
+        seen: dict[str, int] = {}
+        control_columns = {f"controls.{t or k}" for key, k, t in CANONICAL_CONTROL_COLUMNS if key in self.columns}
+        for row in self._data_rows():
+            reference = self._start(row, seen)
+            if reference is None:
+                continue
+            causes = self.causes(row)
+            status = self.status(row)
+            hazard = HazardRow(
+                reference=reference,
+                name=self.name(row, reference),
+                description=self.text(row, "description"),
+                clinical_impact=self.text(row, "clinical_impact"),
+                hazard_type=self.text(row, "hazard_type", SHORT_TEXT_MAX_CHARS),
+                owner=self.text(row, "owner", SHORT_TEXT_MAX_CHARS),
+                actions=self.text(row, "actions"),
+                status=status or "open",
+                causes=causes,
+                controls=self.canonical_controls(row, {c.number for c in causes}),
+                initial=self.assessment(row, "initial"),
+                residual=self.assessment(row, "residual"),
+            )
+            carries = self._carried("description", "clinical_impact", "hazard_type", "owner", "actions", "causes")
+            hazards.append(self._parsed(hazard, row, carries | control_columns | ({"status"} if status else set())))
+        return hazards
+
+    def _consumer(self) -> list[ParsedHazard]:
+        hazards = []
+        seen: dict[str, int] = {}
+        for row in self._data_rows():
+            reference = self._start(row, seen)
+            if reference is None:
+                continue
+            hazard = HazardRow(
+                reference=reference,
+                name=self.name(row, reference),
+                description=self.text(row, "description"),
+                clinical_impact=self.text(row, "clinical_impact"),
+                hazard_type=self.text(row, "hazard_type", SHORT_TEXT_MAX_CHARS),
+                actions=self.text(row, "suggested_actions") or self.text(row, "actions"),
+                causes=self.causes(row),
+            )
+            carries = self._carried("description", "clinical_impact", "hazard_type", "causes")
+            if "suggested_actions" in self.columns or "actions" in self.columns:
+                carries.add("actions")
+            hazards.append(self._parsed(hazard, row, carries))
+        return hazards
+
+    def _per_control(self) -> list[ParsedHazard]:
+        """Rows repeat the hazard, one per control; a row without a hazard number continues the hazard above."""
+        groups: list[tuple[str, list[int]]] = []
+        seen: dict[str, int] = {}
+        current = None  # the hazard number (compared loosely) of the rows being read; None before any
+        for row in self._data_rows():
+            raw = _squash(self.raw(row, "reference"))
+            if not raw and current is not None:
+                if groups and current == _squash(groups[-1][0]):
+                    self.warning(
+                        row,
+                        "reference",
+                        f"Row {row} has no hazard number; it was read as part of {groups[-1][0]} above.",
+                    )
+                    groups[-1][1].append(row)
+                continue
+            if raw and raw == current:
+                if groups and current == _squash(groups[-1][0]):
+                    groups[-1][1].append(row)
+                continue
+            current = raw or None
+            reference = self._start(row, seen)
+            if reference is not None:
+                groups.append((reference, [row]))
+        return [self._per_control_hazard(reference, rows) for reference, rows in groups]
+
+    def _per_control_hazard(self, reference: str, rows: list[int]) -> ParsedHazard:
+        first = rows[0]
+        fields = {key: self._hazard_value(rows, key) for key in ("description", "clinical_impact", "existing_controls")}
+        fields |= {key: self._hazard_value(rows, key, SHORT_TEXT_MAX_CHARS) for key in ("hazard_type", "owner")}
+        fields["actions"] = self._hazard_value(rows, "actions")
+        status = self.status(self._first_row_with(rows, "status"))
+        name = self._hazard_value(rows, "name", NAME_MAX_CHARS)
+        if not name:
+            self.error(first, "name", f"Hazard {reference} has no hazard name; enter one.")
+        stages = {}
+        for stage in ("initial", "residual"):
+            keys = (f"{stage}_severity", f"{stage}_likelihood")
+            stage_row = self._first_row_with(rows, *keys)
+            stages[stage] = self.assessment(stage_row, stage)
+            self._consistent(rows, stage_row, keys, f"{stage} assessment")
+        causes, cause_of_row = self._number_causes(rows)
+        controls: list[list] = []  # [kind, type, text, owner, status, evidence, cause numbers]
+        for row in rows:
+            self._control_of_row(row, cause_of_row.get(row), controls)
+        existing = [
+            ControlRow(i, text, "existing", "", cause_numbers=(n,) if n else ())
+            for i, (n, text) in enumerate(
+                ((n, t.strip()) for n, t in parse_items(fields["existing_controls"]) if t.strip()), start=1
+            )
+        ]
+        existing = [c if not c.cause_numbers or c.cause_numbers[0] in causes else _uncaused(c) for c in existing]
+        additional = [
+            ControlRow(
+                len(existing) + i,
+                text,
+                "additional",
+                control_type,
+                owner=owner,
+                implementation_status=status,
+                evidence=evidence,
+                cause_numbers=tuple(sorted(numbers)),
+            )
+            for i, (_, control_type, text, owner, status, evidence, numbers) in enumerate(controls, start=1)
+        ]
+        hazard = HazardRow(
+            reference=reference,
+            name=name,
+            description=fields["description"],
+            clinical_impact=fields["clinical_impact"],
+            hazard_type=fields["hazard_type"],
+            owner=fields["owner"],
+            actions=fields["actions"],
+            status=status or "open",
+            causes=tuple(CauseRow(n, causes[n]) for n in sorted(causes)),
+            controls=tuple(existing + additional),
+            initial=stages["initial"],
+            residual=stages["residual"],
+        )
+        carries = self._carried("description", "clinical_impact", "hazard_type", "owner", "actions", "causes")
+        carries |= {f"controls.{t}" for t in ("design", "test", "training", "bpc")} | {"controls.details"}
+        if "existing_controls" in self.columns:
+            carries.add("controls.existing")
+        return self._parsed(hazard, first, carries | ({"status"} if status else set()))
+
+    def _first_row_with(self, rows, *keys) -> int:
+        return next((row for row in rows if any(_as_text(self.raw(row, key)) for key in keys)), rows[0])
+
+    def _hazard_value(self, rows, key, limit: int = CELL_MAX_CHARS) -> str:
+        """A hazard-level cell repeated on every row of the hazard: the first filled one, differences reported."""
+        row = self._first_row_with(rows, key)
+        value = self.text(row, key, limit)
+        self._consistent(rows, row, (key,), f"'{LABELS.get(key, key)}'")
+        return value
+
+    def _consistent(self, rows, used_row, keys, what):
+        used = [_squash(self.raw(used_row, key)) for key in keys]
+        for row in rows:
+            values = [_squash(self.raw(row, key)) for key in keys]
+            if row != used_row and any(values) and values != used:
+                self.warning(
+                    row,
+                    keys[0],
+                    f"The {what} on row {row} differs from row {used_row} of the same hazard; row {used_row} is used.",
+                )
+                return
+
+    def _number_causes(self, rows) -> tuple[dict[int, str], dict[int, int]]:
+        """Causes from ids like '0101' (hazard 01, cause 01). An id is kept by the first cause that uses
+        it; the same text under another id is the same cause; a different cause reusing an id (or one
+        without an id) is numbered after the highest id, so one slip does not renumber the causes after it."""
+        found = {}  # row → (id text, number, text, key)
+        claimed: dict[int, str] = {}  # number → key of the cause that keeps it
+        texts: dict[str, str] = {}  # key → text as first written
+        for row in rows:
+            text = self.text(row, "causes")
+            if not text or is_no_entry(text):
+                continue
+            match = _ID_PREFIX.match(text)
+            ident, number = (match.group(1), int(match.group(1)[-2:])) if match else ("", None)
+            text = text[match.end() :].strip() if match else text
+            key = _squash(text).rstrip(" .;:,")
+            found[row] = (ident, number, text, key)
+            texts.setdefault(key, text)
+            if number and number <= MAX_NUMBER and number not in claimed and key not in claimed.values():
+                claimed[number] = key
+        number_of = {key: number for number, key in claimed.items()}
+        for key in texts:
+            if key not in number_of:
+                number_of[key] = max(number_of.values(), default=0) + 1
+        reported = set()
+        for row, (ident, number, text, key) in found.items():
+            given = number_of[key]
+            if ident and number != given and (ident, key) not in reported:
+                reported.add((ident, key))
+                if claimed.get(given) == key:
+                    self.warning(
+                        row,
+                        "causes",
+                        f"Cause id {ident} repeats the text of cause {given}; it was read as cause {given}.",
+                    )
+                else:
+                    other = _short(texts[claimed[number]])
+                    self.warning(
+                        row,
+                        "causes",
+                        f"Cause id {ident} is already used for a different cause (“{other}”); "
+                        f"this one (“{_short(text)}”) was imported as cause {given}.",
+                    )
+        causes = {number_of[key]: text for key, text in texts.items()}
+        return dict(sorted(causes.items())), {row: number_of[key] for row, (*_, key) in found.items()}
+
+    def _control_of_row(self, row, cause: int | None, controls: list[list]) -> None:
+        text = self.text(row, "additional_controls")
+        match = re.match(r"^\s*\d{4,}(?!\d)\s*", text)
+        text = text[match.end() :].strip() if match else text
+        if not text or is_no_entry(text):
+            return
+        type_text = self.text(row, "control_type")
+        control_type = CONTROL_TYPES.get(normalise_label(type_text))
+        if not type_text:
+            control_type = "design"
+            self.warning(
+                row, "control_type", "The control type is empty; the control was imported as Design. Check it."
+            )
+        elif control_type is None:
+            self.error(row, "control_type", f"'{type_text}' is not a control type. Use {CONTROL_TYPE_NAMES}.")
+            return
+        owner = self.text(row, "control_owner", SHORT_TEXT_MAX_CHARS)
+        evidence = self.text(row, "action")
+        status_text = self.text(row, "action_status")
+        status = ACTION_STATUSES.get(normalise_label(status_text))
+        if status is None:
+            status = "proposed"
+            self.warning(
+                row,
+                "action_status",
+                f"The action status '{status_text}' is neither open nor closed; the control was imported as Proposed.",
+            )
+        for control in controls:
+            if control[:6] == ["additional", control_type, text, owner, status, evidence]:
+                if cause is not None and cause not in control[6]:
+                    control[6].append(cause)
+                return
+        controls.append(["additional", control_type, text, owner, status, evidence, [cause] if cause else []])
+
+    def _parsed(self, hazard: HazardRow, row: int, carries: set[str]) -> ParsedHazard:
+        carries = carries | {"reference", "name"}
+        if hazard.initial is not None:
+            carries.add("initial")
+        if hazard.residual is not None:
+            carries.add("residual")
+        return ParsedHazard(
+            hazard=hazard,
+            row=row,
+            carries=frozenset(carries),
+            columns={key: get_column_letter(col) for key, col in self.columns.items()},
+        )
+
+
+def _keeping_order(count: int, sequences) -> list[int]:
+    """An order of `count` items that keeps the order of every sequence, earliest item first when free.
+
+    A cell lists the controls answering each cause by control number, so numbering the cell's controls in
+    such an order lets the writer list them exactly as they were. Cell order if no such order exists."""
+    later: dict[int, set[int]] = {i: set() for i in range(count)}
+    waiting = [0] * count
+    for sequence in sequences:
+        for first, second in itertools.pairwise(sequence):
+            if second not in later[first]:
+                later[first].add(second)
+                waiting[second] += 1
+    ready = [i for i in range(count) if not waiting[i]]
+    order = []
+    while ready:
+        item = heapq.heappop(ready)
+        order.append(item)
+        for after in later[item]:
+            waiting[after] -= 1
+            if not waiting[after]:
+                heapq.heappush(ready, after)
+    return order if len(order) == count else list(range(count))
+
+
+def _uncaused(control: ControlRow) -> ControlRow:
+    return replace(control, cause_numbers=())
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _as_rating(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and float(value).is_integer():
+        return int(value)
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def _squash(value) -> str:
+    """Text compared loosely: spacing and case ignored."""
+    return " ".join(_as_text(value).split()).casefold()
+
+
+def _short(text: str, length: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _runs(numbers: list[int]):
+    """[2, 3, 4, 9] → (2, 4), (9, 9)."""
+    start = previous = None
+    for n in numbers:
+        if start is None:
+            start = previous = n
+        elif n == previous + 1:
+            previous = n
+        else:
+            yield start, previous
+            start = previous = n
+    if start is not None:
+        yield start, previous
