@@ -2,8 +2,8 @@
 no delete permission, no bulk delete action."""
 
 from django.contrib import admin
-from django.db import models
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -26,7 +26,6 @@ from .models import (
     SeverityLevel,
 )
 from .spreadsheet import ControlRowResource, SafeCSV, SafeXLSX
-
 
 # Evidence links are typed without a scheme as often as with one: assume https, as Django 6 will.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
