@@ -413,6 +413,7 @@ class ImportReport:
         self.missing_from_file = report.get("missing_from_file", [])
         self.messages = report.get("messages", [])
         self.layout = report.get("layout", "")
+        self.log_changes = report.get("log_changes", [])  # cover-page details the workbook changes
 
     @property
     def created(self) -> list[dict]:

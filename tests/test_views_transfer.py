@@ -115,3 +115,16 @@ def test_a_workbook_over_the_size_limit_is_refused_before_it_is_read(signed_in, 
     response = upload(signed_in, member_log, b"x" * 1001)
     assert "The workbook must be smaller than 1000" in response.content.decode()
     assert not ImportRecord.objects.exists()
+
+
+def test_the_preview_shows_the_log_details_the_workbook_changes(signed_in, member_log, user):
+    member_log.programme = "Medicines optimisation"
+    member_log.save()
+    workbook = exported_workbook(signed_in, member_log)
+    target = factories.make_log(name="Second system")
+    Membership.objects.create(log=target, user=user, role=Role.EDITOR)
+
+    preview = signed_in.get(upload(signed_in, target, workbook)["Location"])
+    page = preview.content.decode()
+    assert "Log details that change" in page
+    assert "Medicines optimisation" in page
