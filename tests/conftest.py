@@ -2,9 +2,16 @@
 
 import pytest
 
-from hazardlog import nhs_matrix
+from hazardlog import models, nhs_matrix
 from hazardlog.models import HazardLog, Membership, RiskMatrix, Role
 from tests import factories
+
+
+@pytest.fixture
+def transactional_nhs_matrix(transactional_db):
+    """The NHS matrix for a transactional test: those empty every table afterwards, migration 0002's rows too."""
+    if not RiskMatrix.objects.filter(name=nhs_matrix.NAME).exists():
+        nhs_matrix.load(models)
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_saves_from_one_revision_let_exactly_one_through(user):
+def test_two_simultaneous_saves_from_one_revision_let_exactly_one_through(transactional_nhs_matrix, user):
     log = factories.make_log()
     hazard = factories.make_hazard(log, "H1")
     opened = hazard.revision

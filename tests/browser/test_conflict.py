@@ -7,18 +7,11 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from hazardlog import models, nhs_matrix
-from hazardlog.models import Hazard, Membership, RiskMatrix, Role
+from hazardlog.models import Hazard, Membership, Role
 from tests import factories
 from tests.browser.conftest import DESKTOP
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def nhs_risk_matrix(transactional_db):
-    if not RiskMatrix.objects.filter(name=nhs_matrix.NAME).exists():
-        nhs_matrix.load(models)
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_nhs_matrix")]
 
 
 def second_browser(browser, live_server, user):

@@ -7,19 +7,11 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from hazardlog import models, nhs_matrix
-from hazardlog.models import Hazard, HazardLog, Membership, RiskMatrix, Role, Stage
+from hazardlog.models import Hazard, HazardLog, Membership, Role, Stage
 from tests import factories
 from tests.browser.conftest import DESKTOP, PHONE
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def nhs_risk_matrix(transactional_db):
-    """live_server empties every table after each test, the NHS matrix of migration 0002 with them."""
-    if not RiskMatrix.objects.filter(name=nhs_matrix.NAME).exists():
-        nhs_matrix.load(models)
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_nhs_matrix")]
 
 
 def at(path: str) -> re.Pattern:
