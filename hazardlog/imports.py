@@ -11,6 +11,7 @@ the importing user and a reason naming the file.
 
 import gc
 import hashlib
+import itertools
 import json
 import logging
 from collections import Counter
@@ -315,10 +316,12 @@ def confirm_import(record: ImportRecord, user) -> ImportRecord:
         raise
     except DatabaseError:
         logger.exception("Import %s could not be applied", record.pk)
-        raise ImportRefused(
-            "The import could not be saved (the database refused it); nothing was changed. Try again, and if it "
-            "happens again report it with the file."
-        ) from None
+        message = (
+            "The import could not be saved (the database refused it); nothing was changed. Please report it "
+            "with the file; uploading it again will not help."
+        )
+        _refuse(record, message)
+        raise ImportRefused(message) from None
     record.refresh_from_db()
     return record
 
@@ -530,9 +533,11 @@ class _Writer:
             active_causes = self._update_causes(hazard, row)
         else:
             active_causes = {c.number: c for c in hazard.causes.all() if not c.withdrawn}
+        # New controls of every column share one sequence of numbers within the hazard.
+        new_numbers = itertools.count(max((c.number for c in hazard.controls.all()), default=0) + 1)
         for group, _ in CONTROL_GROUPS:
             if f"controls.{group}" in carries:
-                self._update_controls(hazard, row, group, "controls.details" in carries, active_causes)
+                self._update_controls(hazard, row, group, "controls.details" in carries, active_causes, new_numbers)
         for stage, _ in STAGES:
             if stage in carries:
                 self._update_assessment(hazard, stage, getattr(row, stage))
@@ -543,8 +548,11 @@ class _Writer:
             if name in carries and getattr(hazard, name) != getattr(row, name):
                 setattr(hazard, name, getattr(row, name))
                 changed = True
-                if name == "status" and row.status != HazardStatus.OPEN:
-                    hazard.status_reason = _status_reason(row.status, self.file_name)
+                if name == "status":
+                    # A reopened hazard keeps no reason for a status it no longer has.
+                    hazard.status_reason = (
+                        "" if row.status == HazardStatus.OPEN else _status_reason(row.status, self.file_name)
+                    )
         if changed:
             self._save(hazard)
 
@@ -565,7 +573,7 @@ class _Writer:
                 self._save(cause)
         return {number: by_number[number] for number in wanted}
 
-    def _update_controls(self, hazard, row, group: str, details: bool, causes: dict[int, Cause]) -> None:
+    def _update_controls(self, hazard, row, group: str, details: bool, causes: dict[int, Cause], new_numbers) -> None:
         """Match the column's controls to the log's: same text and causes, then same text (causes
         changed), then same causes (text edited). The file's others are new; the log's others are withdrawn."""
         remaining = [c for c in hazard.controls.all() if not c.withdrawn and _group_of(c) == group]
@@ -592,10 +600,9 @@ class _Writer:
                     remaining.remove(old)
                     unmatched.remove(new)
                     pairs.append((old, new))
-        next_number = max((c.number for c in hazard.controls.all()), default=0) + 1
-        for number, new in enumerate(unmatched, start=next_number):
+        for new in unmatched:
             control = self._new_control(hazard, new)
-            control.number = number
+            control.number = next(new_numbers)
             self._save(control)
             pairs.append((control, new))
         for old, new in pairs:

@@ -247,7 +247,8 @@ def test_nothing_is_written_when_applying_fails_half_way(log, user, monkeypatch)
     with pytest.raises(ImportRefused, match="nothing was changed"):
         confirm_import(record, user)
     assert database_counts() == before
-    assert ImportRecord.objects.get(pk=record.pk).status == ImportStatus.PREVIEWED
+    # A database refusal is a fault to report, not a reason to offer the same confirm again.
+    assert ImportRecord.objects.get(pk=record.pk).status == ImportStatus.REFUSED
 
 
 def test_a_refused_upload_is_recorded_without_its_content(log, user):
@@ -256,3 +257,33 @@ def test_a_refused_upload_is_recorded_without_its_content(log, user):
     assert record.sha256 == hashlib.sha256(b"hello").hexdigest() and record.size == 5
     assert record.report["layout"] == "" and record.counts["errors"] == 1
     assert HazardLog.objects.filter(pk=log.pk).exists()
+
+
+def test_new_controls_in_several_columns_of_one_hazard_get_their_own_numbers(log, user):
+    hazard = factories.make_hazard(log, "H1", causes=2)  # controls 1 (existing) and 2 (design)
+    row = hazard_row(
+        "H1",
+        name=hazard.name,
+        description=hazard.description,
+        clinical_impact=hazard.clinical_impact,
+        causes="1) Cause 1\n2) Cause 2",
+        existing_controls="1) Existing control",
+        design_controls="1) Additional design control\n2) Additional design control",
+        test_controls="1) New test",
+        training_controls="2) New training",
+        bpc_controls="1) New process",
+    )
+    record = preview_import(log, "log.xlsx", workbook([row]), user)
+    assert record.counts["errors"] == 0
+    confirm_import(record, user)
+    numbers = dict(hazard.controls.filter(withdrawn=False).values_list("description", "number"))
+    assert numbers["Existing control"] == 1 and numbers["Additional design control"] == 2
+    assert sorted(numbers[text] for text in ("New test", "New training", "New process")) == [3, 4, 5]
+
+
+def test_an_import_that_reopens_a_hazard_drops_the_reason_for_its_old_status(log, user):
+    hazard = factories.make_hazard(log, "H1", status="closed", status_reason="Fixed in release 2")
+    row = hazard_row("H1", name=hazard.name, description=hazard.description, status="Open")
+    confirm_import(preview_import(log, "log.xlsx", workbook([row]), user), user)
+    hazard.refresh_from_db()
+    assert (hazard.status, hazard.status_reason) == ("open", "")
