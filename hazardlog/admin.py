@@ -2,6 +2,8 @@
 no delete permission, no bulk delete action."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.shortcuts import get_object_or_404
@@ -31,6 +33,23 @@ from .spreadsheet import ControlRowResource, SafeCSV, SafeXLSX
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class KeepUsersAdmin(UserAdmin):
+    """People leave by being deactivated (untick "Active"), never deleted: deleting a user would blank
+    the name on every change they made (simple-history keeps the user as a nullable foreign key)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 class NoDeleteAdmin(SimpleHistoryAdmin):
     """History in the admin, and no way to delete."""
 
@@ -53,20 +72,40 @@ class NoDeleteInline:
         return False
 
 
-class SeverityInline(NoDeleteInline, admin.TabularInline):
+def _matrix_in_use(obj) -> bool:
+    """Whether a log uses this matrix (or the matrix of this level, rating or cell)."""
+    matrix = obj if isinstance(obj, RiskMatrix) else getattr(obj, "matrix", None)
+    return bool(matrix is not None and matrix.pk and matrix.logs.exists())
+
+
+class MatrixInUseReadOnly:
+    """A matrix that a log uses is read-only here: changing a cell would silently re-rate every
+    assessment of every log using it, approved issues or not. Copy the matrix, edit the copy, and have
+    each log's CSO choose it in the log's details (which records the re-rating with a reason)."""
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and _matrix_in_use(obj)) and super().has_change_permission(request, obj)
+
+
+class MatrixInUseInline(MatrixInUseReadOnly):
+    def has_add_permission(self, request, obj):
+        return not (obj is not None and _matrix_in_use(obj)) and super().has_add_permission(request, obj)
+
+
+class SeverityInline(MatrixInUseInline, NoDeleteInline, admin.TabularInline):
     model = SeverityLevel
 
 
-class LikelihoodInline(NoDeleteInline, admin.TabularInline):
+class LikelihoodInline(MatrixInUseInline, NoDeleteInline, admin.TabularInline):
     model = LikelihoodLevel
 
 
-class RatingInline(NoDeleteInline, admin.TabularInline):
+class RatingInline(MatrixInUseInline, NoDeleteInline, admin.TabularInline):
     model = RiskRating
 
 
 @admin.register(RiskMatrix)
-class RiskMatrixAdmin(NoDeleteAdmin):
+class RiskMatrixAdmin(MatrixInUseReadOnly, NoDeleteAdmin):
     list_display = ["name", "version", "is_complete"]
     search_fields = ["name", "description"]
     inlines = [SeverityInline, LikelihoodInline, RatingInline]
@@ -77,21 +116,21 @@ class RiskMatrixAdmin(NoDeleteAdmin):
 
 
 @admin.register(RiskCell)
-class RiskCellAdmin(NoDeleteAdmin):
+class RiskCellAdmin(MatrixInUseReadOnly, NoDeleteAdmin):
     list_display = ["matrix", "likelihood", "severity", "rating"]
     list_filter = ["matrix"]
     list_select_related = ["matrix", "likelihood", "severity", "rating"]
 
 
 @admin.register(SeverityLevel, LikelihoodLevel)
-class LevelAdmin(NoDeleteAdmin):
+class LevelAdmin(MatrixInUseReadOnly, NoDeleteAdmin):
     list_display = ["name", "rank", "matrix"]
     list_filter = ["matrix"]
     search_fields = ["name", "definition"]
 
 
 @admin.register(RiskRating)
-class RiskRatingAdmin(NoDeleteAdmin):
+class RiskRatingAdmin(MatrixInUseReadOnly, NoDeleteAdmin):
     list_display = ["number", "label", "colour", "matrix"]
     list_filter = ["matrix"]
 
