@@ -36,7 +36,7 @@ browser: ## Install Debian's Chromium for the browser tests (needs root and apt)
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	else echo "Browser tests will be skipped: install Debian's chromium (sudo apt-get install chromium)."; fi
 
-migrate: $(VENV)/.installed
+migrate: $(VENV)/.installed ## Apply the migrations to the database (SQLite file by default)
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
 
 demo: migrate ## Load the NHS reference data and the demo hazard log, and create the demo login
@@ -48,7 +48,7 @@ run: $(VENV)/.installed assets demo ## Install, build, migrate, load the demo an
 	@echo ""
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff check, ruff format --check, makemigrations --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run

@@ -364,7 +364,8 @@ def test_viewers_read_issues_and_download_them(client, django_user_model, issue)
 
 def test_signed_out_users_are_not_shown_issues(client, issue):
     response = client.get(reverse("hazardlog:issue_list", args=[issue.log_id]))
-    assert response.status_code in (302, 404)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
     assert issue.workbook_sha256 not in response.content.decode()
 
 

@@ -36,6 +36,7 @@ PAGES = [
     ("issue_download", "get", lambda w: [w.log.pk, w.issue.pk, "workbook"], None, READ),
     ("issue_download", "get", lambda w: [w.log.pk, w.issue.pk, "json"], None, READ),
     ("member_list", "get", lambda w: [w.log.pk], None, READ),
+    ("issue_compare", "get", lambda w: [w.log.pk], None, READ),
     ("hazard_create", "get", lambda w: [w.log.pk], None, EDIT),
     ("hazard_edit", "get", lambda w: [w.log.pk, w.hazard.pk], None, EDIT),
     ("import_upload", "get", lambda w: [w.log.pk], None, EDIT),
@@ -44,6 +45,13 @@ PAGES = [
     ("log_edit", "get", lambda w: [w.log.pk], None, CSO_ONLY),
     ("issue_approve", "post", lambda w: [w.log.pk], {"number": "2.0", "meaning": "Release 2"}, CSO_ONLY),
     ("member_add", "post", lambda w: [w.log.pk], {"username": "someone", "role": "viewer"}, CSO_ONLY),
+    (
+        "member_change",
+        "post",
+        lambda w: [w.log.pk, w.viewer_membership.pk],
+        {"action": "change", "role": "viewer"},
+        CSO_ONLY,
+    ),
 ]
 
 
@@ -56,6 +64,7 @@ class World:
         self.log = factories.make_log()
         for role in (Role.CSO, Role.EDITOR, Role.VIEWER):
             Membership.objects.create(log=self.log, user=self.users[role.value], role=role)
+        self.viewer_membership = Membership.objects.get(log=self.log, role=Role.VIEWER)
         self.hazard = factories.make_hazard(self.log, "H1")
         self.issue = issues.approve_issue(self.log, "1.0", "First issue", self.users["cso"])
         self.upload = ImportRecord.objects.create(log=self.log, user=self.users["editor"], file_name="x.xlsx")

@@ -189,7 +189,7 @@ class Stage(models.TextChoices):
 class RiskAssessment(NoDeleteModel):
     """Severity and likelihood at one stage; the rating is looked up in the log's matrix, never entered.
 
-    A database trigger (migration 0002) also refuses levels from another matrix and a rating that
+    A database trigger (migration 0003) also refuses levels from another matrix and a rating that
     differs from the matrix cell.
     """
 
