@@ -32,6 +32,7 @@ STATUS_HINTS = {
 }
 
 IMPORT_SUFFIXES = (".xlsx", ".xlsm")
+OUT_OF_DATE = "This page is out of date: reload it and make your change again."
 
 
 def _textarea(rows: int = 3) -> forms.Textarea:
@@ -266,6 +267,15 @@ class _ItemFormSet(forms.BaseInlineFormSet):
     def __init__(self, *args, extra: int = 0, **kwargs):
         self.extra = extra
         super().__init__(*args, **kwargs)
+
+    def clean(self):
+        # Django checks a posted id against every row of the table, and a form whose id is not one of
+        # this formset's rows (withdrawn since, or tampered with) silently becomes a new record.
+        stale = [form for form in self.initial_forms if form.is_new]
+        if stale:
+            for form in stale:
+                form.errors.pop("id", None)  # "Select a valid choice" would say the same, less clearly
+            raise forms.ValidationError(OUT_OF_DATE, code="out_of_date")
 
     @property
     def new_form(self):

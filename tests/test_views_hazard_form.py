@@ -265,6 +265,37 @@ def test_an_edit_from_a_stale_page_is_not_saved(signed_in, hazard, django_user_m
     assert Hazard.objects.get(pk=hazard.pk).name == "My name for it"
 
 
+def test_a_cause_of_another_hazard_cannot_be_posted_as_one_of_this_hazards(signed_in, hazard):
+    other = factories.make_hazard(factories.make_log(), "H1")
+
+    def contents():
+        return [
+            (
+                sorted(h.causes.values_list("pk", "number", "description", "withdrawn")),
+                sorted(
+                    (c.pk, c.description, c.withdrawn, *c.causes.values_list("pk", flat=True)) for c in h.controls.all()
+                ),
+            )
+            for h in (hazard, other)
+        ]
+
+    before = contents()
+    url = edit_url(hazard)
+    foreign = other.causes.get(number=1)
+    data = {
+        **open_form(signed_in, url),
+        "causes-0-id": str(foreign.pk),
+        "causes-0-description": "Hijack",
+        "reason": "Try",
+    }
+    response = signed_in.post(url, data)
+    assert response.status_code == 200
+    assert [error.text for error in response.context["errors"]] == [
+        "This page is out of date: reload it and make your change again."
+    ]
+    assert contents() == before
+
+
 def test_an_assessment_cannot_be_removed(signed_in, hazard):
     url = edit_url(hazard)
     data = {**open_form(signed_in, url), "reason": "Try"}
