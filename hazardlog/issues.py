@@ -30,7 +30,7 @@ from hazardlog.models import (
     Role,
     Stage,
 )
-from hazardlog.snapshot import IssueRow, build_snapshot, to_json
+from hazardlog.snapshot import CONTROL_FIELDS, COVER_FIELDS, HAZARD_FIELDS, IssueRow, build_snapshot, to_json
 from hazardlog.sorting import natural_key
 from hazardlog.text import reference_key
 
@@ -190,34 +190,11 @@ def _label(model, name: str) -> str:
     return str(model._meta.get_field(name).verbose_name)
 
 
-_HAZARD_FIELDS = [
-    "name",
-    "description",
-    "clinical_impact",
-    "hazard_type",
-    "owner",
-    "actions",
-    "status",
-    "status_reason",
-    "raised_on",
-]
-_CONTROL_FIELDS = ["description", "kind", "control_type", "owner", "implementation_status", "evidence", "evidence_url"]
+# What the diff compares: every field the snapshot holds, less the keys it matches on.
+_HAZARD_FIELDS = [name for name in HAZARD_FIELDS if name != "reference"]
+_CONTROL_FIELDS = [name for name in CONTROL_FIELDS if name != "number"]
 _ASSESSMENT_DETAILS = ["rationale", "assessed_by", "assessed_at"]
-_COVER_FIELDS = [
-    "name",
-    "standard",
-    "clinical_safety_officer",
-    "programme",
-    "sub_programme",
-    "programme_director",
-    "owner",
-    "author",
-    "document_reference",
-    "document_status",
-    "version",
-    "version_date",
-    "purpose",
-]
+_COVER_FIELDS = list(COVER_FIELDS)
 _CHOICES = {
     "status": dict(HazardStatus.choices),
     "kind": dict(ControlKind.choices),

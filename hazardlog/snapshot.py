@@ -103,29 +103,15 @@ class LogSnapshot:
     issues: tuple[IssueRow, ...] = ()
 
 
-_NOT_COVER = {"matrix", "hazards", "issues"}
-_HAZARD_FIELDS = (
-    "reference",
-    "name",
-    "description",
-    "clinical_impact",
-    "hazard_type",
-    "owner",
-    "actions",
-    "status",
-    "status_reason",
-    "raised_on",
-)
-_CONTROL_FIELDS = (
-    "number",
-    "description",
-    "kind",
-    "control_type",
-    "owner",
-    "implementation_status",
-    "evidence",
-    "evidence_url",
-)
+def _plain_fields(row_class, leave_out: set[str]) -> tuple[str, ...]:
+    """The names of a row's own fields, in order: the one list of what a hazard, control or cover holds."""
+    return tuple(f.name for f in dataclasses.fields(row_class) if f.name not in leave_out)
+
+
+# Derived from the dataclasses above, so the snapshot, its diff and its queries cannot drift apart.
+COVER_FIELDS = _plain_fields(LogSnapshot, {"matrix", "hazards", "issues"})
+HAZARD_FIELDS = _plain_fields(HazardRow, {"causes", "controls", "initial", "residual"})
+CONTROL_FIELDS = _plain_fields(ControlRow, {"cause_numbers"})
 _ASSESSMENT_FIELDS = ("severity__name", "likelihood__name", "rating__number", "rationale", "assessed_by", "assessed_at")
 
 
@@ -152,7 +138,7 @@ def build_snapshot(log) -> LogSnapshot:
     for pk, hazard_id, *fields in (
         Control.objects.filter(hazard__log=log, withdrawn=False)
         .order_by("number")
-        .values_list("pk", "hazard_id", *_CONTROL_FIELDS)
+        .values_list("pk", "hazard_id", *CONTROL_FIELDS)
     ):
         controls[hazard_id].append(ControlRow(*fields, cause_numbers=tuple(sorted(answers[pk]))))
     assessments = {
@@ -163,17 +149,17 @@ def build_snapshot(log) -> LogSnapshot:
     }
     rows = [
         HazardRow(
-            **dict(zip(_HAZARD_FIELDS, fields, strict=True)),
+            **dict(zip(HAZARD_FIELDS, fields, strict=True)),
             causes=tuple(causes[pk]),
             controls=tuple(controls[pk]),
             initial=assessments.get((pk, "initial")),
             residual=assessments.get((pk, "residual")),
         )
-        for pk, *fields in log.hazards.values_list("pk", *_HAZARD_FIELDS)
+        for pk, *fields in log.hazards.values_list("pk", *HAZARD_FIELDS)
     ]
     rows.sort(key=lambda row: natural_key(row.reference))
     issues = log.issues.select_related("approved_by").defer("workbook", "snapshot").order_by("approved_at")
-    cover = {f.name: getattr(log, f.name) for f in dataclasses.fields(LogSnapshot) if f.name not in _NOT_COVER}
+    cover = {name: getattr(log, name) for name in COVER_FIELDS}
     return LogSnapshot(
         **cover,
         matrix=_matrix_data(table),
