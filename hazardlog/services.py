@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from hazardlog import snapshot
 from hazardlog.models import Cause, Control, Hazard, HazardLog, Membership, RiskAssessment, Role
+from hazardlog.workbook import writer
 
 
 def _track(instance, user, reason: str):
@@ -98,6 +100,8 @@ def save_hazard(
         saved_causes = _save_causes(hazard, causes, user, reason)
         _save_controls(hazard, controls, saved_causes, user, reason)
         _save_assessments(hazard, assessments, user, reason)
+        # A hazard whose numbered lists would overflow a spreadsheet cell is refused now, not at export.
+        writer.check_hazard_fits(snapshot.hazard_row(hazard))
     return hazard
 
 

@@ -118,45 +118,10 @@ _ASSESSMENT_FIELDS = ("severity__name", "likelihood__name", "rating__number", "r
 def build_snapshot(log) -> LogSnapshot:
     """The log as it is now in the database, in six queries whatever its size."""
     from hazardlog import risk
-    from hazardlog.models import Cause, Control, RiskAssessment
     from hazardlog.sorting import natural_key
 
     table = risk.MatrixTable.load(log.matrix)
-    causes = defaultdict(list)
-    for hazard_id, number, description in (
-        Cause.objects.filter(hazard__log=log, withdrawn=False)
-        .order_by("number")
-        .values_list("hazard_id", "number", "description")
-    ):
-        causes[hazard_id].append(CauseRow(number, description))
-    answers = defaultdict(list)
-    for control_id, number in Control.causes.through.objects.filter(
-        control__hazard__log=log, cause__withdrawn=False
-    ).values_list("control_id", "cause__number"):
-        answers[control_id].append(number)
-    controls = defaultdict(list)
-    for pk, hazard_id, *fields in (
-        Control.objects.filter(hazard__log=log, withdrawn=False)
-        .order_by("number")
-        .values_list("pk", "hazard_id", *CONTROL_FIELDS)
-    ):
-        controls[hazard_id].append(ControlRow(*fields, cause_numbers=tuple(sorted(answers[pk]))))
-    assessments = {
-        (hazard_id, stage): AssessmentRow(*fields)
-        for hazard_id, stage, *fields in RiskAssessment.objects.filter(hazard__log=log).values_list(
-            "hazard_id", "stage", *_ASSESSMENT_FIELDS
-        )
-    }
-    rows = [
-        HazardRow(
-            **dict(zip(HAZARD_FIELDS, fields, strict=True)),
-            causes=tuple(causes[pk]),
-            controls=tuple(controls[pk]),
-            initial=assessments.get((pk, "initial")),
-            residual=assessments.get((pk, "residual")),
-        )
-        for pk, *fields in log.hazards.values_list("pk", *HAZARD_FIELDS)
-    ]
+    rows = _hazard_rows(log.hazards.all(), within={"hazard__log": log})
     rows.sort(key=lambda row: natural_key(row.reference))
     issues = log.issues.select_related("approved_by").defer("workbook", "snapshot").order_by("approved_at")
     cover = {name: getattr(log, name) for name in COVER_FIELDS}
@@ -169,6 +134,54 @@ def build_snapshot(log) -> LogSnapshot:
             for i in issues
         ),
     )
+
+
+def hazard_row(hazard) -> HazardRow:
+    """One hazard as the snapshot (and so the workbook) holds it."""
+    return _hazard_rows(type(hazard).objects.filter(pk=hazard.pk), within={"hazard_id": hazard.pk})[0]
+
+
+def _hazard_rows(hazards, within: dict) -> list[HazardRow]:
+    """HazardRows of `hazards`; `within` filters their causes, controls and assessments to the same set
+    with a join rather than an IN list, so a log of any size costs five queries."""
+    from hazardlog.models import Cause, Control, RiskAssessment
+
+    through = {f"control__{key}": value for key, value in within.items()}
+    causes = defaultdict(list)
+    for hazard_id, number, description in (
+        Cause.objects.filter(**within, withdrawn=False)
+        .order_by("number")
+        .values_list("hazard_id", "number", "description")
+    ):
+        causes[hazard_id].append(CauseRow(number, description))
+    answers = defaultdict(list)
+    links = Control.causes.through.objects.filter(**through, cause__withdrawn=False)
+    for control_id, number in links.values_list("control_id", "cause__number"):
+        answers[control_id].append(number)
+    controls = defaultdict(list)
+    for pk, hazard_id, *fields in (
+        Control.objects.filter(**within, withdrawn=False)
+        .order_by("number")
+        .values_list("pk", "hazard_id", *CONTROL_FIELDS)
+    ):
+        controls[hazard_id].append(ControlRow(*fields, cause_numbers=tuple(sorted(answers[pk]))))
+    assessments = {
+        (hazard_id, stage): AssessmentRow(*fields)
+        for hazard_id, stage, *fields in RiskAssessment.objects.filter(**within).values_list(
+            "hazard_id", "stage", *_ASSESSMENT_FIELDS
+        )
+    }
+    rows = [
+        HazardRow(
+            **dict(zip(HAZARD_FIELDS, fields, strict=True)),
+            causes=tuple(causes[pk]),
+            controls=tuple(controls[pk]),
+            initial=assessments.get((pk, "initial")),
+            residual=assessments.get((pk, "residual")),
+        )
+        for pk, *fields in hazards.values_list("pk", *HAZARD_FIELDS)
+    ]
+    return rows
 
 
 def _matrix_data(table) -> MatrixData:

@@ -312,3 +312,14 @@ def test_the_form_shows_each_level_with_its_definition_and_the_current_rating(si
     assert "Single patient: death; permanent life-changing incapacity" in page
     assert "3 Undesirable" in page  # Major × Medium
     assert reverse("resources:page", args=["risk-matrix"]) + "#initial-risk" in page
+
+
+def test_causes_too_long_for_one_spreadsheet_cell_are_refused_when_saved(signed_in, hazard):
+    url = edit_url(hazard)
+    data = {**open_form(signed_in, url), "reason": "Long causes"}
+    data["causes-0-description"] = "a" * 20_000
+    data["causes-1-description"] = "b" * 20_000
+    response = signed_in.post(url, data)
+    assert response.status_code == 200
+    assert any("Possible Causes" in error.text and "32,767" in error.text for error in response.context["errors"])
+    assert not Cause.objects.filter(hazard=hazard, description__startswith="aaaa").exists()

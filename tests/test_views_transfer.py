@@ -128,3 +128,13 @@ def test_the_preview_shows_the_log_details_the_workbook_changes(signed_in, membe
     page = preview.content.decode()
     assert "Log details that change" in page
     assert "Medicines optimisation" in page
+
+
+def test_a_log_too_big_for_a_cell_is_not_exported_but_explained(signed_in, member_log):
+    hazard = factories.make_hazard(member_log, "H1")
+    for cause in hazard.causes.all():  # saved around the form, as old or imported data might be
+        cause.description = "x" * 20_000
+        cause.save()
+    response = signed_in.get(reverse("hazardlog:export", args=[member_log.pk, "nhs"]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("hazardlog:log_detail", args=[member_log.pk])
+    assert "could not be exported" in response.content.decode()

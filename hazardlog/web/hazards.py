@@ -9,6 +9,7 @@ from hazardlog import presenters, services
 from hazardlog.access import can, get_log_for_user
 from hazardlog.models import Cause, Control, Hazard, RiskAssessment, Role
 from hazardlog.web.editor import HazardEditor
+from hazardlog.workbook.writer import CellTooLong
 
 
 def _hazard_of(log, hazard_id) -> Hazard:
@@ -44,9 +45,13 @@ def hazard_create(request, log_id):
     log = get_log_for_user(request.user, log_id, Role.EDITOR)
     editor = HazardEditor(log, presenters.MatrixView.load(log.matrix_id), data=_posted(request))
     if request.method == "POST" and editor.is_valid():
-        hazard = editor.save(request.user)
-        messages.success(request, f"Hazard {hazard.reference} added.")
-        return redirect("hazardlog:hazard_detail", log.pk, hazard.pk)
+        try:
+            hazard = editor.save(request.user)
+        except CellTooLong as error:
+            editor.form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Hazard {hazard.reference} added.")
+            return redirect("hazardlog:hazard_detail", log.pk, hazard.pk)
     return _form_page(request, log, editor)
 
 
@@ -60,6 +65,8 @@ def hazard_edit(request, log_id, hazard_id):
             editor.save(request.user)
         except services.StaleHazard as conflict:
             editor.show_conflict(conflict)
+        except CellTooLong as error:
+            editor.form.add_error(None, str(error))
         else:
             messages.success(request, f"Hazard {hazard.reference} saved.")
             return redirect("hazardlog:hazard_detail", log.pk, hazard.pk)

@@ -11,6 +11,7 @@ from hazardlog import exports, imports, presenters
 from hazardlog.access import can, get_log_for_user
 from hazardlog.forms import ImportForm
 from hazardlog.models import ImportRecord, ImportStatus, Role
+from hazardlog.workbook.writer import CellTooLong
 
 
 @require_GET
@@ -19,7 +20,11 @@ def export(request, log_id, kind):
     log = get_log_for_user(request.user, log_id)
     if kind not in exports.KINDS:
         raise Http404("No such export.")
-    content, file_name, content_type = exports.export(log, kind)
+    try:
+        content, file_name, content_type = exports.export(log, kind)
+    except CellTooLong as error:  # text saved before the check on save existed, or imported
+        messages.error(request, f"The log could not be exported. {error}")
+        return redirect("hazardlog:log_detail", log.pk)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=file_name)
     return response

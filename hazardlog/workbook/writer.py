@@ -99,6 +99,13 @@ def _check_lengths(snapshot: LogSnapshot, rows: list[list]) -> None:
         _refuse_too_long(text, f"Risk matrix, {name}")
 
 
+def check_hazard_fits(hazard: HazardRow) -> None:
+    """Raise CellTooLong if any of the hazard's cells (its numbered lists joined up) would not fit:
+    called when a hazard is saved, so text is refused then rather than at export."""
+    for column, value in zip(layout.HAZARD_COLUMNS, hazard_values(hazard), strict=True):
+        _refuse_too_long(value, column.header)
+
+
 def hazard_values(hazard: HazardRow) -> list:
     """The hazard's 19 cell values, A to S, as plain Python values (None for an empty cell)."""
     controls = {key: [] for key in ("existing_controls", *layout.ADDITIONAL_CONTROL_COLUMNS)}
