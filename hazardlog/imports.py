@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -443,7 +443,7 @@ class _Writer:
         hazards = self._bulk([self._new_hazard(row) for row in rows], Hazard)
         causes = self._bulk(
             [
-                Cause(hazard=h, number=c.number, description=c.description)
+                Cause(hazard_id=h.id, number=c.number, description=c.description)
                 for h, row in zip(hazards, rows, strict=True)
                 for c in row.causes
             ],
@@ -452,26 +452,33 @@ class _Writer:
         cause_ids = {(c.hazard_id, c.number): c.id for c in causes}
         pending = [(h, control) for h, row in zip(hazards, rows, strict=True) for control in row.controls]
         controls = self._bulk([self._new_control(h, c) for h, c in pending], Control)
-        links = [
-            Control.causes.through(control_id=control.id, cause_id=cause_ids[(h.id, number)])
-            for control, (h, row) in zip(controls, pending, strict=True)
-            for number in row.cause_numbers
-        ]
-        self._link_with_history(links)
+        self._link_with_history(
+            [
+                (control.id, cause_ids[(h.id, number)])
+                for control, (h, row) in zip(controls, pending, strict=True)
+                for number in row.cause_numbers
+            ]
+        )
         assessments = []
         for h, row in zip(hazards, rows, strict=True):
             for stage in ("initial", "residual"):
                 if (assessment := getattr(row, stage)) is not None:
                     severity, likelihood, rating = self._levels(assessment)
                     assessments.append(
-                        RiskAssessment(hazard=h, stage=stage, severity=severity, likelihood=likelihood, rating=rating)
+                        RiskAssessment(
+                            hazard_id=h.id,
+                            stage=stage,
+                            severity_id=severity.id,
+                            likelihood_id=likelihood.id,
+                            rating_id=rating.id,
+                        )
                     )
         self._bulk(assessments, RiskAssessment)
 
     def _new_hazard(self, row: HazardRow) -> Hazard:
         # bulk_create skips Hazard.save(): set what save() would (the reader has normalised the reference).
         return Hazard(
-            log=self.log,
+            log_id=self.log.id,
             reference=row.reference,
             reference_key=reference_key(row.reference),
             reference_sort=sort_text(row.reference),
@@ -488,7 +495,7 @@ class _Writer:
     @staticmethod
     def _new_control(hazard, row) -> Control:
         return Control(
-            hazard=hazard,
+            hazard_id=hazard.id,
             number=row.number,
             description=row.description,
             kind=row.kind,
@@ -498,28 +505,33 @@ class _Writer:
             evidence=row.evidence,
         )
 
-    def _link_with_history(self, links) -> None:
-        """Link controls to causes and copy the links into each control's creation history record, as
-        simple-history does for m2m fields on save() (its bulk helper leaves them out)."""
-        links = Control.causes.through.objects.bulk_create(links, batch_size=BATCH)
-        history_ids = dict(
-            Control.history.filter(id__in={link.control_id for link in links}, history_type="+").values_list(
-                "id", "history_id"
+    def _link_with_history(self, links: list[tuple[int, int]]) -> None:
+        """Link new controls to causes, (control id, cause id) pairs, and copy the links into each control's
+        creation history record, as simple-history does for m2m fields on save() (its bulk helper leaves
+        them out).
+
+        Written with executemany rather than bulk_create: these two untracked tables hold more rows than
+        any other an import writes (two or three per control), and building a model instance per row
+        cost a seventh of a large import (bench/workbook.py). The controls are new, so every link found
+        for them afterwards is one just written.
+        """
+        if not links:
+            return
+        through, link_history = Control.causes.through, Control.history.model.causes.model
+        control_ids = {control_id for control_id, _ in links}
+        with connection.cursor() as cursor:
+            cursor.executemany(_insert_sql(through, ["control", "cause"]), links)
+            written = through.objects.filter(control_id__gte=min(control_ids), control_id__lte=max(control_ids))
+            created = Control.history.filter(id__gte=min(control_ids), id__lte=max(control_ids), history_type="+")
+            history_ids = dict(created.values_list("id", "history_id"))
+            cursor.executemany(
+                _insert_sql(link_history, ["history", "id", "control", "cause"]),
+                [
+                    (history_ids[control_id], link_id, control_id, cause_id)
+                    for link_id, control_id, cause_id in written.values_list("id", "control_id", "cause_id")
+                    if control_id in control_ids
+                ],
             )
-        )
-        link_history = Control.history.model.causes.model  # each access builds a manager: look it up once
-        link_history.objects.bulk_create(  # untracked: the history table of controls' causes
-            [
-                link_history(
-                    history_id=history_ids[link.control_id],
-                    id=link.id,
-                    control_id=link.control_id,
-                    cause_id=link.cause_id,
-                )
-                for link in links
-            ],
-            batch_size=BATCH,
-        )
 
     # Changed hazards: one object at a time through save().
 
@@ -629,3 +641,13 @@ class _Writer:
             return
         assessment.severity, assessment.likelihood = severity, likelihood
         self._save(assessment)
+
+
+def _insert_sql(model, field_names: list[str]) -> str:
+    """INSERT of one row of `model`'s fields, for cursor.executemany. Table and column names come from our
+    models (quoted by the backend); values go in as parameters."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
+    placeholders = ", ".join(["%s"] * len(field_names))
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
