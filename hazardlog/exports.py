@@ -5,6 +5,7 @@ import re
 from django.utils import timezone
 from django.utils.text import slugify
 
+from hazardlog.collector import collector_paused
 from hazardlog.snapshot import build_snapshot
 from hazardlog.spreadsheet import export_data
 from hazardlog.workbook.writer import write_nhs_workbook
@@ -43,8 +44,9 @@ def export_filename(log, kind: str) -> str:
 def export(log, kind: str) -> tuple[bytes, str, str]:
     """(content, file name, content type) of one export of the log as it is now."""
     _check(kind)
-    if kind == "nhs":
-        content = write_nhs_workbook(build_snapshot(log))
-    else:
-        content = export_data(log, "csv" if kind == "csv" else "xlsx")
+    with collector_paused():
+        if kind == "nhs":
+            content = write_nhs_workbook(build_snapshot(log))
+        else:
+            content = export_data(log, "csv" if kind == "csv" else "xlsx")
     return content, export_filename(log, kind), KINDS[kind][2]

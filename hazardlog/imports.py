@@ -9,13 +9,11 @@ are withdrawn, hazards no longer in the file are only reported). Every write rec
 the importing user and a reason naming the file.
 """
 
-import gc
 import hashlib
 import itertools
 import json
 import logging
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -24,6 +22,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from hazardlog import risk
+from hazardlog.collector import collector_paused
 from hazardlog.models import (
     Cause,
     Control,
@@ -71,20 +70,6 @@ COVER_LABELS = {key: label for label, key in layout.COVER_FIELDS} | {
 
 class ImportRefused(Exception):
     """A confirm (or cancel) that cannot go ahead; the message says why, for the CSO."""
-
-
-@contextmanager
-def _collector_paused():
-    """Pause Python's cyclic garbage collector: while an import creates hundreds of thousands of objects it
-    keeps rescanning every live one (the parsed workbook among them), which doubles the time of a large
-    import (bench/workbook.py). Cycles made meanwhile are collected when it resumes."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # Comparison (plain data) ---------------------------------------------------------------------------
@@ -281,7 +266,7 @@ def preview_import(log, file_name: str, content: bytes, user) -> ImportRecord:
         size=len(content),
     )
     try:
-        with _collector_paused():
+        with collector_paused():
             snapshot, parsed = _read(log, file_name, content)
             plan = _plan(snapshot, parsed, record.file_name)
     except UploadRefused as refusal:
@@ -307,7 +292,7 @@ def confirm_import(record: ImportRecord, user) -> ImportRecord:
     """Apply a previewed import in one transaction. Raises ImportRefused (and writes nothing to the log)
     if it was not previewed cleanly, or if the log changed since the preview."""
     try:
-        with transaction.atomic(), _collector_paused():
+        with transaction.atomic(), collector_paused():
             locked = ImportRecord.objects.select_for_update().select_related("log").get(pk=record.pk)
             _check_can_apply(locked)
             _apply(locked, user)

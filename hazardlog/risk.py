@@ -44,6 +44,7 @@ class MatrixTable:
     likelihoods: list = field(default_factory=list)
     ratings: list = field(default_factory=list)
     _cells: dict = field(default_factory=dict)  # (severity_id, likelihood_id) -> RiskRating
+    _label_index: dict = field(default_factory=dict)  # "severities"/"likelihoods" -> {normalised name: level}
 
     @classmethod
     def load(cls, matrix) -> "MatrixTable":
@@ -65,18 +66,23 @@ class MatrixTable:
         return self._cells[(severity.id, likelihood.id)]
 
     def severity_named(self, name: str):
-        return _by_label(self.severities, name)
+        return self._by_label("severities", name)
 
     def likelihood_named(self, name: str):
-        return _by_label(self.likelihoods, name)
+        return self._by_label("likelihoods", name)
+
+    def _by_label(self, which: str, name: str):
+        """The level of `which` whose name matches `name` as labels compare (None if none does); an
+        import looks up tens of thousands, so each side's names are indexed once."""
+        index = self._label_index.get(which)
+        if index is None:
+            index = self._label_index[which] = {}
+            for level in getattr(self, which):  # the lowest rank wins, should two names compare equal
+                index.setdefault(normalise_label(level.name), level)
+        return index.get(normalise_label(name))
 
     def rating_numbered(self, number: int):
         return next((r for r in self.ratings if r.number == number), None)
-
-
-def _by_label(levels, name):
-    wanted = normalise_label(name)
-    return next((level for level in levels if normalise_label(level.name) == wanted), None)
 
 
 def rerate_log(log) -> int:

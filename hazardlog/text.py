@@ -4,6 +4,7 @@ One home for these rules; forms, models and the workbook reader all call them.
 """
 
 import unicodedata
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
@@ -12,9 +13,18 @@ REFERENCE_MAX_LENGTH = 50
 CELL_MAX_CHARS = 32_767
 
 
-def normalise_label(text: str) -> str:
+def normalise_label(text) -> str:
     """Category text as compared: 'Very High ', 'very  high' and 'Very high' are equal."""
-    return " ".join(unicodedata.normalize("NFC", str(text)).split()).casefold()
+    text = str(text)
+    # A workbook repeats a handful of short labels tens of thousands of times: remember those.
+    return _normalised_short_label(text) if len(text) <= 100 else _normalise_label(text)
+
+
+def _normalise_label(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split()).casefold()
+
+
+_normalised_short_label = lru_cache(maxsize=4096)(_normalise_label)
 
 
 def _script(char: str) -> str:
