@@ -1,15 +1,24 @@
 """The Django admin for every model. Hazard logs and hazards can never be deleted here:
 no delete permission, no bulk delete action."""
 
-from django.contrib import admin
+import logging
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from import_export.admin import ExportMixin
+from django.views.decorators.http import require_POST
+from import_export.admin import ImportExportMixin
+from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -28,6 +37,9 @@ from .models import (
     SeverityLevel,
 )
 from .spreadsheet import ControlRowResource, SafeCSV, SafeXLSX
+from .workbook.guard import UploadRefused, megabytes
+
+logger = logging.getLogger(__name__)
 
 # Evidence links are typed without a scheme as often as with one: assume https, as Django 6 will.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -208,15 +220,150 @@ class CauseAdmin(NoDeleteAdmin):
     list_select_related = ["hazard"]
 
 
+class ControlImportForm(ImportForm):
+    """The import's first step: which log the file's Hazard Numbers belong to, and the file."""
+
+    log = forms.ModelChoiceField(
+        queryset=HazardLog.objects.order_by("name"),
+        label="Hazard log",
+        help_text="The log the file was exported from: each row is matched to its control by Hazard Number "
+        "and Control Number.",
+    )
+    field_order = ["log", "resource", "import_file", "format"]
+
+    def clean_import_file(self):
+        # Checked before the upload is stored for the preview; the readers check its content.
+        upload = self.cleaned_data["import_file"]
+        limit = settings.HAZARDLOG_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"{upload.name} is {megabytes(upload.size)}; the largest file accepted is {megabytes(limit)}."
+            )
+        return upload
+
+
+class ControlConfirmImportForm(ConfirmImportForm):
+    log = forms.ModelChoiceField(queryset=HazardLog.objects.all(), widget=forms.HiddenInput)
+
+    def chosen_log(self):
+        """The log the preview was made for, named on the confirm page."""
+        return HazardLog.objects.filter(pk=self.initial.get("log")).first()
+
+
 @admin.register(Control)
-class ControlAdmin(ExportMixin, NoDeleteAdmin):
-    # Export only: data comes in through the workbook import (checked, previewed, recorded, all-or-nothing).
+class ControlAdmin(ImportExportMixin, NoDeleteAdmin):
+    """Exports the data file, and imports it back to update controls (hazardlog.spreadsheet says what an
+    import may change). The import is all-or-nothing, at the preview and again at the confirm."""
+
     resource_classes = [ControlRowResource]
     export_formats = [SafeXLSX, SafeCSV]
+    import_formats = [SafeXLSX, SafeCSV]
+    # Every column, always: a file without its key columns could not be imported back. (The selectable-fields
+    # form's template also uses inline handlers and styles, which the Content-Security-Policy blocks.)
+    export_form_class = ExportForm
+    import_form_class = ControlImportForm
+    confirm_form_class = ControlConfirmImportForm
+    import_template_name = "admin/hazardlog/control/import.html"
     list_display = ["hazard", "number", "kind", "control_type", "implementation_status", "owner", "withdrawn"]
     list_filter = ["kind", "control_type", "implementation_status", "withdrawn", "hazard__log"]
     search_fields = ["description", "owner", "hazard__reference"]
     list_select_related = ["hazard"]
+
+    def has_import_permission(self, request):
+        # The import changes and adds controls: a view-only staff member may not.
+        return self.has_change_permission(request) and self.has_add_permission(request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        cleaned = getattr(form, "cleaned_data", None) or {}
+        return {"log": cleaned.get("log")}
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["log"] = import_form.cleaned_data["log"].pk
+        return initial
+
+    def get_import_data_kwargs(self, **kwargs):
+        # The admin's confirm step does not roll back rows that fail validation (pitfalls.md).
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        input_format.file_name = import_file.name  # the readers name the file in their messages
+        return super().write_to_tmp_storage(import_file, input_format)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, UploadRefused):
+            form.add_error("import_file", str(e))
+        else:
+            logger.exception("Admin import could not read an upload")
+            form.add_error(
+                "import_file", "The file could not be read. Check it is the log's data export (.xlsx or .csv)."
+            )
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        # import-export names the stored upload on the uploaded file object (a refused read takes it out of
+        # the form's cleaned_data, so it is found in request.FILES).
+        name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+        if name and "confirm_form" not in context:
+            # Refused at the preview: nothing will confirm it, so it is not kept.
+            self.get_tmp_storage_class()(name=name).remove()
+        return response
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """The confirm step, as import-export's but: a stored upload that is gone or unreadable is
+        explained, not a server error; and a file that fails now (the log changed since the preview) shows
+        its errors with nothing written, instead of import-export's "Import finished" message."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            return super().process_import(request, **kwargs)
+        formats = self.get_import_formats()
+        try:
+            input_format = formats[int(confirm_form.cleaned_data["format"])](encoding=self.from_encoding)
+        except (ValueError, IndexError):
+            return HttpResponseBadRequest("Unknown import format.")
+        input_format.file_name = confirm_form.cleaned_data["original_file_name"]
+        storage = self.get_tmp_storage_class()(
+            name=confirm_form.cleaned_data["import_file_name"], read_mode=input_format.get_read_mode()
+        )
+        try:
+            dataset = input_format.create_dataset(storage.read())
+            result = self.process_dataset(dataset, confirm_form, request, **kwargs)
+        except UploadRefused as refusal:
+            result = None
+            messages.error(request, f"Nothing was imported. {refusal}")
+        finally:
+            storage.remove()
+        if result is not None and not (result.has_errors() or result.has_validation_errors()):
+            return self.process_result(result, request)
+        if result is not None:
+            messages.error(request, "Nothing was imported: the file has the problems listed below.")
+        return self._import_page(request, result, confirm_form.cleaned_data["log"])
+
+    def _import_page(self, request, result, log):
+        """The import page with a fresh upload form (the log chosen again) and the refused result."""
+        form = self.get_import_form_class(request)(
+            self.get_import_formats(), self.get_import_resource_classes(request), initial={"log": log}
+        )
+        resource = ControlRowResource(log=log)
+        context = {
+            **self.admin_site.each_context(request),
+            **self.get_import_context_data(),
+            "title": "Import",
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+            "fields_list": [(resource.get_display_name(), [f.column_name for f in resource.get_user_visible_fields()])],
+            "import_error_display": self.import_error_display,
+            "result": result,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context)
 
 
 @admin.register(RiskAssessment)

@@ -164,6 +164,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = HAZARDLOG_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = HAZARDLOG_MAX_UPLOAD_BYTES + 1024 * 1024
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# The admin import keeps an upload between preview and confirm in the database, not the local temp folder.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "hazardlog.admin_uploads.DatabaseStorage"
 
 # Production hardening: on unless DEBUG, each overridable for a proxy that terminates TLS.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -1,5 +1,10 @@
 """The data export of a log, one row per control with the hazard's fields repeated (like the NHS
-one-row-per-control layout, domain.md §3.2), as .xlsx or CSV; the admin exports with the same resource.
+one-row-per-control layout, domain.md §3.2), as .xlsx or CSV; the admin exports and imports with the same
+resource.
+
+The admin import changes controls only (their own columns); the hazard columns repeated on each row are
+checked against the log and a difference is refused, because the NHS workbook import and the hazard editor
+are the ways to change a hazard. See `ControlRowResource` for the rules.
 
 The files are written by our own formats, not tablib's: tablib's xlsx writer turns text starting with
 "=" into a formula and fails on control characters, and import-export's formula escaping changes data
@@ -10,16 +15,28 @@ The files are written by our own formats, not tablib's: tablib's xlsx writer tur
 import csv
 import io
 import re
+from datetime import date, datetime
 
+import openpyxl
+import tablib
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch, QuerySet
-from import_export import fields, resources
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
-from hazardlog.models import Cause, Control, ControlKind, ControlType, ImplementationStatus, RiskAssessment
+from hazardlog import snapshot
+from hazardlog.models import Cause, Control, ControlKind, ControlType, Hazard, ImplementationStatus, RiskAssessment
 from hazardlog.models.hazard import HazardStatus
 from hazardlog.sorting import natural_key
+from hazardlog.text import normalise_label, reference_key
+from hazardlog.workbook import guard
+from hazardlog.workbook.celltext import from_cell
+from hazardlog.workbook.guard import UploadRefused, megabytes
 from hazardlog.workbook.numbering import format_items
-from hazardlog.workbook.writer import write_table
+from hazardlog.workbook.writer import CellTooLong, check_hazard_fits, write_table
 
 FORMATS = ("xlsx", "csv")
 SHEET_TITLE = "Hazard log data"
@@ -31,6 +48,69 @@ def _text(attribute: str, header: str) -> fields.Field:
 
 def _computed(header: str) -> fields.Field:
     return fields.Field(column_name=header, readonly=True)
+
+
+def _editable(attribute: str, header: str, widget=None) -> fields.Field:
+    """A control's own column: written by the admin import."""
+    return fields.Field(attribute=attribute, column_name=header, widget=widget or widgets.CharWidget())
+
+
+def _cell_text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+class LabelWidget(widgets.Widget):
+    """A choice as exported (its label, "Verified") ↔ its stored value ("verified"). Case and spacing are
+    ignored; an unknown label is refused with the allowed ones."""
+
+    def __init__(self, choices, noun: str, required: bool = True):
+        super().__init__()
+        self.choices, self.noun, self.required = choices, noun, required
+
+    def allowed(self) -> str:
+        return ", ".join(self.choices.labels)
+
+    def clean(self, value, row=None, **kwargs):
+        text = _cell_text(value)
+        if not text:
+            if self.required:
+                raise ValueError(f"Enter the {self.noun}: one of {self.allowed()}.")
+            return ""
+        for choice in self.choices:
+            if normalise_label(text) in (normalise_label(choice.label), choice.value):
+                return choice.value
+        blank = "" if self.required else ", or leave it empty"
+        raise ValueError(f"{self.noun.capitalize()} “{text}” is not known. Use one of {self.allowed()}{blank}.")
+
+    def render(self, value, obj=None, **kwargs):
+        return self.choices(value).label if value in self.choices.values else _cell_text(value)
+
+
+class CauseNumbersWidget(widgets.ManyToManyWidget):
+    """ "1, 2" ↔ the causes a control answers, by their numbers in the hazard. Unlike ManyToManyWidget an
+    unknown number is refused, not dropped: `ControlRowResource` resolves the numbers against the row's
+    hazard (`parse`), and saves them with history."""
+
+    def __init__(self):
+        super().__init__(Cause, separator=",", field="number")
+
+    def parse(self, value) -> list[int]:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # Excel turns a lone "1" into the number 1 (or 1.0)
+        numbers = []
+        for part in re.split(r"[,;]", _cell_text(value)):
+            part = part.strip().removesuffix(".0")
+            if not part:
+                continue
+            if not part.isdigit():
+                raise ValueError(f"“{part}” is not a cause number. List the causes' numbers, e.g. 1, 2.")
+            numbers.append(int(part))
+        return numbers
+
+    def render(self, value, obj=None, **kwargs):
+        if value is None:
+            return ""
+        return ", ".join(str(n) for n in sorted(cause.number for cause in value.all() if not cause.withdrawn))
 
 
 # Column widths of the .xlsx, by field name; others get DEFAULT_WIDTH.
@@ -53,6 +133,24 @@ WIDTHS = {
 DEFAULT_WIDTH = 16
 
 
+class PlainDiff(resources.Diff):
+    """The preview's cells: a changed value as its old value struck out and the new one inserted, whole
+    ("Proposed → Verified", not import-export's character diff "Propos|Verifi|ed"), and without
+    import-export's inline styles, which the Content-Security-Policy blocks."""
+
+    def as_html(self):
+        cells = []
+        for old, new in zip(self.left, self.right, strict=True):
+            old, new = ("" if self.new else _cell_text(old)), _cell_text(new)
+            if old == new:
+                cells.append(format_html("<span>{}</span>", new) if new else "")
+            else:
+                parts = [format_html("<del>{}</del>", old)] if old else []
+                parts += [format_html("<ins>{}</ins>", new)] if new else []
+                cells.append(mark_safe(" → ".join(parts)))  # noqa: S308 - each part is escaped above
+        return cells
+
+
 class ControlRowResource(resources.ModelResource):
     """One row per control. A hazard without controls is exported as a blank, unsaved `Control(hazard=…)`."""
 
@@ -65,15 +163,17 @@ class ControlRowResource(resources.ModelResource):
     initial_severity = _computed("Initial Severity")
     initial_likelihood = _computed("Initial Likelihood")
     initial_rating = _computed("Initial Risk")
-    control_number = _computed("Control Number")
-    control = _text("description", "Control")
-    kind = _computed("Control Kind")
-    control_type = _computed("Control Type")
-    causes_answered = _computed("Causes Answered")
-    control_owner = _text("owner", "Control Owner")
-    implementation_status = _computed("Implementation Status")
-    evidence = _text("evidence", "Evidence")
-    evidence_url = _text("evidence_url", "Evidence Link")
+    control_number = _text("number", "Control Number")
+    control = _editable("description", "Control")
+    kind = _editable("kind", "Control Kind", LabelWidget(ControlKind, "control kind"))
+    control_type = _editable("control_type", "Control Type", LabelWidget(ControlType, "control type", required=False))
+    causes_answered = _editable("causes", "Causes Answered", CauseNumbersWidget())
+    control_owner = _editable("owner", "Control Owner")
+    implementation_status = _editable(
+        "implementation_status", "Implementation Status", LabelWidget(ImplementationStatus, "implementation status")
+    )
+    evidence = _editable("evidence", "Evidence")
+    evidence_url = _editable("evidence_url", "Evidence Link")
     residual_severity = _computed("Residual Severity")
     residual_likelihood = _computed("Residual Likelihood")
     residual_rating = _computed("Residual Risk")
@@ -114,6 +214,22 @@ class ControlRowResource(resources.ModelResource):
             "raised_on",
         )
         export_order = fields
+        # The admin import (pitfalls.md): history needs save() on every row, so no use_bulk; Django's own
+        # validation of each control; a re-imported unchanged export writes nothing and says so. The admin
+        # passes rollback_on_validation_errors=True so that any problem writes nothing.
+        use_bulk = False
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    @classmethod
+    def get_diff_class(cls):
+        return PlainDiff
+
+    def __init__(self, log=None, **kwargs):
+        """`log`: the hazard log an import's rows belong to (chosen in the admin's import form)."""
+        super().__init__(**kwargs)
+        self.log = log
 
     def filter_export(self, queryset, **kwargs):
         """The admin passes its change list: fetch what each row needs in a fixed number of queries."""
@@ -173,6 +289,265 @@ class ControlRowResource(resources.ModelResource):
 
     def column_widths(self) -> list[float]:
         return [WIDTHS.get(self.get_field_name(field), DEFAULT_WIDTH) for field in self.get_export_fields()]
+
+    # The admin import ------------------------------------------------------------------------------
+    #
+    # A row is matched to a control by the chosen log, its Hazard Number (any case, as Hazard.reference_key)
+    # and its Control Number. A number the hazard does not have yet adds a control (Control, Control Kind
+    # and, for an additional control, Control Type are then needed); a withdrawn control's number is refused.
+    # A row whose control columns are all empty (a hazard without controls) is skipped. Every error names
+    # the row as the spreadsheet numbers it (the header is row 1) and the column.
+
+    def get_import_fields(self):
+        # Only these columns are read; the preview and the list of imported fields show only them.
+        return [self.fields[name] for name in IMPORT_FIELDS]
+
+    def before_import(self, dataset, **kwargs):
+        if self.log is None:
+            raise ValueError("Choose the hazard log the file belongs to.")
+        self._user = kwargs.get("user")
+        self._reason = f"Admin import of {kwargs.get('file_name') or 'a data file'}"
+        self._hazards: dict[str, Hazard | None] = {}
+        self._revised: set[int] = set()
+        self._rows: dict[tuple[int, int], int] = {}  # (hazard, control number) → the first row naming it
+
+    def before_import_row(self, row, **kwargs):
+        self._row_number = kwargs["row_number"] + 1  # the header is the sheet's first row
+        self._blank = False
+        self._wanted_causes: list[Cause] | None = None
+
+    def get_or_init_instance(self, instance_loader, row):
+        if not any(_cell_text(value) for value in row.values()):
+            self._blank = True
+            return Control(implementation_status=""), True  # "" so the preview shows no status
+        hazard = self._hazard(row)
+        if not any(_cell_text(row.get(column)) for column in CONTROL_COLUMNS):
+            self._blank = True  # a hazard without controls is exported as one row with empty control columns
+            return Control(hazard=hazard, implementation_status=""), True
+        number = self._control_number(row)
+        first = self._rows.setdefault((hazard.pk, number), self._row_number)
+        if first != self._row_number:  # else the later row would silently win
+            raise self._invalid(
+                CONTROL_NUMBER, f"control {number} of hazard {hazard.reference} is also on row {first}; keep one row."
+            )
+        control = Control.objects.filter(hazard=hazard, number=number).first()
+        if control is None:
+            return Control(hazard=hazard, number=number), True
+        if control.withdrawn:
+            raise self._invalid(
+                CONTROL_NUMBER,
+                f"control {number} of hazard {hazard.reference} is withdrawn. Reinstate it in the admin's hazard "
+                "page first, or give a number the hazard does not use to add a control.",
+            )
+        control.hazard = hazard  # the one with the prefetched causes and assessments the export reads
+        return control, False
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        if not self._blank:
+            try:
+                super().import_instance(instance, row, **kwargs)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+            errors.update(self._cause_errors(instance, row))
+        if instance.hazard_id:
+            errors.update(self._hazard_differences(instance, row))
+        if errors:
+            raise ValidationError(errors)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if import_validation_errors:
+            return False
+        if self._blank:
+            return True
+        if instance.pk is None:
+            return False
+        changed = any(getattr(instance, name) != getattr(original, name) for name in CONTROL_ATTRIBUTES)
+        return not changed and not self._causes_change(instance)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        if self._blank:  # nothing of the control is read, so only the hazard columns' errors count
+            raise ValidationError(self._located(import_validation_errors or {}))
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as error:
+            raise ValidationError(self._located(error.message_dict)) from None
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance._history_user = self._user
+        instance._change_reason = self._reason
+
+    def save_m2m(self, instance, row, **kwargs):
+        if not self._is_using_transactions(kwargs) and self._is_dry_run(kwargs):
+            return
+        if self._causes_change(instance):
+            instance.causes.set(self._wanted_causes)  # history: the instance carries user and reason
+        hazard = instance.hazard
+        if hazard.pk not in self._revised:
+            # A changed control changes its hazard: an editor opened on it before must not save over this
+            # import (services.save_hazard compares revisions), so the hazard is saved, which bumps it.
+            self._revised.add(hazard.pk)
+            hazard._history_user, hazard._change_reason = self._user, self._reason
+            hazard.save(update_fields=["revision", "updated_at"])
+        try:
+            check_hazard_fits(snapshot.hazard_row(hazard))
+        except CellTooLong as error:
+            message = f"hazard {hazard.reference} would no longer fit the NHS workbook: {error}"
+            raise ValidationError(self._located({"description": [message]})) from None
+
+    # helpers
+
+    def _invalid(self, column: str, message: str) -> ValidationError:
+        return ValidationError(self._located({column: [message]}))
+
+    def _located(self, errors: dict) -> dict:
+        """Errors keyed by model field or column → keyed by column, each message naming row and column."""
+        columns = {field.attribute: field.column_name for field in self.fields.values() if field.attribute}
+        located = {}
+        for key, messages in errors.items():
+            column = columns.get(key, key)
+            where = f"Row {self._row_number}" if key == NON_FIELD_ERRORS else f"Row {self._row_number}, {column}"
+            located.setdefault(column, []).extend(
+                message if message.startswith("Row ") else f"{where}: {message}" for message in messages
+            )
+        return located
+
+    def _hazard(self, row) -> Hazard:
+        text = _cell_text(row.get(HAZARD_NUMBER))
+        if not text:
+            raise self._invalid(HAZARD_NUMBER, "empty. Every row needs the number of its hazard, as exported.")
+        key = reference_key(text)
+        if key not in self._hazards:
+            self._hazards[key] = (
+                self.log.hazards.filter(reference_key=key)
+                .prefetch_related(Prefetch("causes", queryset=_active_causes()), Prefetch("assessments", _ASSESSMENTS))
+                .first()
+            )
+        hazard = self._hazards[key]
+        if hazard is None:
+            raise self._invalid(
+                HAZARD_NUMBER,
+                f"there is no hazard “{text}” in the log “{self.log.name}”. This import changes controls of "
+                "existing hazards: add the hazard in the hazard editor first, or check the log chosen.",
+            )
+        return hazard
+
+    def _control_number(self, row) -> int:
+        value = row.get(CONTROL_NUMBER)
+        text = _cell_text(value).removesuffix(".0")
+        if not text:
+            raise self._invalid(CONTROL_NUMBER, "empty. Give the control's number, or a new number to add a control.")
+        if not text.isdigit() or int(text) < 1:
+            raise self._invalid(CONTROL_NUMBER, f"“{_cell_text(value)}” is not a control number (1, 2, 3…).")
+        return int(text)
+
+    def _cause_errors(self, instance, row) -> dict:
+        """Reads Causes Answered into `_wanted_causes`; returns the errors it finds."""
+        if CAUSES_ANSWERED not in row:
+            return {}
+        field = self.fields["causes_answered"]
+        try:
+            numbers = field.widget.parse(row[CAUSES_ANSWERED])
+        except ValueError as error:
+            return {CAUSES_ANSWERED: [str(error)]}
+        causes = {cause.number: cause for cause in instance.hazard.causes.all()}  # active ones, prefetched
+        unknown = [str(number) for number in numbers if number not in causes]
+        if unknown:
+            have = ", ".join(str(number) for number in sorted(causes)) or "none"
+            return {
+                CAUSES_ANSWERED: [
+                    f"hazard {instance.hazard.reference} has no cause {' or '.join(unknown)} "
+                    f"(its causes are numbered {have})."
+                ]
+            }
+        self._wanted_causes = [causes[number] for number in dict.fromkeys(numbers)]
+        return {}
+
+    def _causes_change(self, instance) -> bool:
+        if self._wanted_causes is None:
+            return False
+        current = set() if instance.pk is None else set(instance.causes.values_list("pk", flat=True))
+        return {cause.pk for cause in self._wanted_causes} != current
+
+    def _hazard_differences(self, instance, row) -> dict:
+        """The hazard columns repeated on the row must say what the log says: a difference would otherwise
+        be dropped silently, and the person importing would believe the hazard changed. A column left out
+        of the file is not checked."""
+        errors = {}
+        # A row typed to add a control need not repeat the hazard: its empty hazard cells say nothing.
+        typed = instance.pk is None and not self._blank
+        for name in HAZARD_FIELDS:
+            field = self.fields[name]
+            if field.column_name not in row:
+                continue
+            in_log = _comparable(self.export_field(field, instance))
+            in_file = _comparable(row[field.column_name])
+            if in_file != in_log and not (typed and not in_file):
+                errors[field.column_name] = [
+                    f"the file has {_quote(in_file)} but hazard {instance.hazard.reference} has {_quote(in_log)}. "
+                    "This import changes controls only: change hazards in the hazard editor or with the NHS "
+                    "workbook import, or export the log again for a current file."
+                ]
+        return errors
+
+
+HAZARD_NUMBER = "Hazard Number"
+CONTROL_NUMBER = "Control Number"
+CAUSES_ANSWERED = "Causes Answered"
+# What the admin import reads: the keys, then the control's own columns.
+IMPORT_FIELDS = (
+    "reference",
+    "control_number",
+    "control",
+    "kind",
+    "control_type",
+    "causes_answered",
+    "control_owner",
+    "implementation_status",
+    "evidence",
+    "evidence_url",
+)
+CONTROL_COLUMNS = tuple(ControlRowResource.fields[name].column_name for name in IMPORT_FIELDS[1:])
+CONTROL_ATTRIBUTES = (
+    "description",
+    "kind",
+    "control_type",
+    "owner",
+    "implementation_status",
+    "evidence",
+    "evidence_url",
+)
+# Repeated on each row, never written by the import: checked against the log.
+HAZARD_FIELDS = tuple(name for name in ControlRowResource._meta.fields if name not in IMPORT_FIELDS)
+_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def _comparable(value) -> str:
+    """A cell as compared with the log: text with Excel's line endings, numbers Excel made floats, and
+    dates as a date cell, ISO text or the UK's dd/mm/yyyy all compare equal to what the export wrote."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).replace("\r\n", "\n")
+    match = _UK_DATE.match(text.strip())
+    if match:
+        day, month, year = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return text
+    return text
+
+
+def _quote(text: str, limit: int = 80) -> str:
+    if not text:
+        return "nothing (empty)"
+    return f"“{text[:limit]}…”" if len(text) > limit else f"“{text}”"
 
 
 def _active_causes():
@@ -240,21 +615,181 @@ def xlsx_bytes(dataset, widths: list[float] | None = None) -> bytes:
     return write_table(SHEET_TITLE, dataset.headers, [list(row) for row in dataset], widths)
 
 
-class SafeCSV(base_formats.CSV):
-    """CSV for the admin's export: as `csv_bytes` writes it."""
+# Reading a data file back (the admin import) ------------------------------------------------------
+
+
+def _headers() -> list[str]:
+    return ControlRowResource().get_export_headers()
+
+
+def _dataset(name: str, header: list, rows: list[list]) -> tablib.Dataset:
+    """The rows under the export's own headers (matched ignoring case and spacing). Refuses a file without
+    Hazard Number and Control Number, with an unknown or repeated header, or values under no header:
+    a misspelt column would otherwise be ignored without a word."""
+    known = {normalise_label(h): h for h in _headers()}
+    columns, unknown, seen = [], [], set()
+    for index, raw in enumerate(header):
+        text = _cell_text(raw)
+        if not text:
+            if any(index < len(row) and _cell_text(row[index]) for row in rows):
+                raise UploadRefused(f"{name}: column {_column_letter(index)} has values but no header in row 1.")
+            columns.append(None)
+            continue
+        canonical = known.get(normalise_label(text))
+        if canonical is None:
+            unknown.append(f"“{text}”")
+        elif canonical in seen:
+            raise UploadRefused(f"{name}: the column “{canonical}” appears twice in row 1; keep one.")
+        else:
+            seen.add(canonical)
+        columns.append(canonical)
+    if unknown:
+        raise UploadRefused(
+            f"{name}: {', '.join(unknown)} in row 1 {'is not a column' if len(unknown) == 1 else 'are not columns'} "
+            f"of the data export. Correct the header or remove the column; the columns are: {', '.join(_headers())}."
+        )
+    missing = [h for h in (HAZARD_NUMBER, CONTROL_NUMBER) if h not in seen]
+    if missing:
+        raise UploadRefused(
+            f"{name} has no {' or '.join(f'“{h}”' for h in missing)} column in row 1, which each row is matched "
+            "by. Import the log's data export (xlsx or CSV) with its header row."
+        )
+    keep = [index for index, column in enumerate(columns) if column]
+    dataset = tablib.Dataset(headers=[columns[index] for index in keep])
+    for number, row in enumerate(rows, 2):
+        extra = [index for index in range(len(columns), len(row)) if _cell_text(row[index])]
+        if extra:
+            raise UploadRefused(
+                f"{name}: row {number} has a value in column {_column_letter(extra[0])}, which has no header."
+            )
+        dataset.append([row[index] if index < len(row) else None for index in keep])
+    return dataset
+
+
+def _column_letter(index: int) -> str:
+    return openpyxl.utils.get_column_letter(index + 1)
+
+
+def _trim(rows: list[list]) -> list[list]:
+    """Without the empty rows after the last row with a value (formatting often leaves some)."""
+    while rows and not any(_cell_text(value) for value in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def read_xlsx(content: bytes, name: str) -> tablib.Dataset:
+    """A data export .xlsx → dataset. Not tablib's reader (pitfalls.md): the upload goes through the
+    workbook guard first (size, zip bomb, type); the sheet is ours by name, not the active one; its
+    stated dimensions are ignored; a formula or error cell is refused rather than read as a cached value
+    (which a hand-edited file can forge, or leave empty); text is decoded as it was written
+    (`celltext`); the workbook is always closed."""
+    guard.check_upload(name, content)
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds on a damaged file; the guard has passed it already
+        raise UploadRefused(
+            f"{name} could not be read as a workbook. Save it again from Excel and upload it."
+        ) from None
+    try:
+        sheets = workbook.sheetnames
+        if SHEET_TITLE in sheets:
+            sheet = workbook[SHEET_TITLE]
+        elif len(workbook.worksheets) == 1:
+            sheet = workbook.worksheets[0]
+        else:
+            raise UploadRefused(
+                f"{name} has the sheets {', '.join(sheets)} but none called “{SHEET_TITLE}”. Import the data "
+                "export, or keep only the sheet with the data."
+            )
+        sheet.reset_dimensions()
+        rows = []
+        for number, cells in enumerate(sheet.iter_rows(), 1):
+            rows.append([_xlsx_value(cell, number) for cell in cells])
+    except UploadRefused:
+        raise
+    except Exception:
+        raise UploadRefused(f"{name} is damaged: its sheet could not be read. Save it again from Excel.") from None
+    finally:
+        workbook.close()
+    rows = _trim(rows)
+    if not rows:
+        raise UploadRefused(f"{name} is empty: the sheet has no header row.")
+    return _dataset(name, rows[0], rows[1:])
+
+
+def _xlsx_value(cell, row: int):
+    if cell.data_type == "f":
+        raise UploadRefused(
+            f"Row {row}, column {cell.column_letter}: the cell holds a formula ({cell.value}). Formulas are not "
+            "imported: type the value itself (to import text starting with “=”, format the cell as Text first)."
+        )
+    if cell.data_type == "e":
+        raise UploadRefused(f"Row {row}, column {cell.column_letter}: the cell holds the Excel error {cell.value}.")
+    return from_cell(cell.value)
+
+
+def read_csv(content, name: str) -> tablib.Dataset:
+    """A data export .csv → dataset: UTF-8 (with or without a byte order mark), every cell unescaped as
+    `escape_csv_cell` escaped it, so formula-like text comes back exactly."""
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    limit = settings.HAZARDLOG_MAX_UPLOAD_BYTES
+    if len(content) > limit:
+        raise UploadRefused(f"{name} is {megabytes(len(content))}; the largest file accepted is {megabytes(limit)}.")
+    if content.startswith((guard.ZIP_MAGIC, guard.OLE2_MAGIC)):
+        raise UploadRefused(f"{name} is an Excel workbook, not a CSV file: choose the format xlsx.")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UploadRefused(
+            f"{name} is not UTF-8 text (byte {error.start + 1} cannot be read). In Excel choose File › Save As › "
+            "CSV UTF-8, or import the .xlsx export instead."
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = [[unescape_csv_cell(value) for value in row] for row in reader]
+    except csv.Error as error:
+        raise UploadRefused(f"{name}: line {reader.line_num} cannot be read as CSV ({error}).") from None
+    rows = _trim(rows)
+    if not rows:
+        raise UploadRefused(f"{name} is empty: it has no header row.")
+    return _dataset(name, rows[0], rows[1:])
+
+
+class _NamedUpload:
+    """The admin sets `file_name` on the format before reading, so messages name the file."""
+
+    file_name = ""
+
+    def upload_name(self, default: str) -> str:
+        return self.file_name or default
+
+
+class SafeCSV(_NamedUpload, base_formats.CSV):
+    """CSV for the admin: written as `csv_bytes` writes it, read by `read_csv`."""
 
     def export_data(self, dataset, **kwargs):
         return csv_bytes(dataset)
 
+    def create_dataset(self, in_stream, **kwargs):
+        return read_csv(in_stream, self.upload_name("The CSV file"))
+
     def is_binary(self):
         return True
 
+    def get_read_mode(self):
+        return "rb"  # bytes from the tmp storage: read_csv decodes them itself
 
-class SafeXLSX(base_formats.XLSX):
-    """XLSX for the admin's export: text as text cells, control characters kept (see workbook.celltext)."""
+
+class SafeXLSX(_NamedUpload, base_formats.XLSX):
+    """XLSX for the admin: text as text cells, control characters kept (see workbook.celltext); read by
+    `read_xlsx`."""
 
     def export_data(self, dataset, **kwargs):
         return xlsx_bytes(dataset)
+
+    def create_dataset(self, in_stream, **kwargs):
+        return read_xlsx(in_stream, self.upload_name("The file.xlsx"))
 
 
 def export_data(log, fmt: str) -> bytes:

@@ -13,8 +13,10 @@ from .hazard import (
 )
 from .log import HazardLog, Standard
 from .matrix import LikelihoodLevel, RiskCell, RiskMatrix, RiskRating, SeverityLevel
+from .upload import AdminImportUpload
 
 __all__ = [
+    "AdminImportUpload",
     "Cause",
     "Control",
     "ControlKind",
