@@ -6,20 +6,13 @@ The admin import changes controls only (their own columns); the hazard columns r
 checked against the log and a difference is refused, because the NHS workbook import and the hazard editor
 are the ways to change a hazard. See `ControlRowResource` for the rules.
 
-The files are written by our own formats, not tablib's: tablib's xlsx writer turns text starting with
-"=" into a formula and fails on control characters, and import-export's formula escaping changes data
-(pitfalls.md). Here the xlsx holds every text as a text cell, and the CSV escapes cells as OWASP advises
-("CSV injection"), reversibly: see `escape_csv_cell`.
+The files are written and read by `hazardlog.datafiles`, not tablib (pitfalls.md); import-export's formula
+escaping changes data, so it is not used either.
 """
 
-import csv
-import io
 import re
 from datetime import date, datetime
 
-import openpyxl
-import tablib
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils.html import format_html
@@ -28,18 +21,15 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
 from hazardlog import snapshot
+from hazardlog.datafiles import Columns, cell_text, csv_bytes, read_csv, read_xlsx, xlsx_bytes
 from hazardlog.models import Cause, Control, ControlKind, ControlType, Hazard, ImplementationStatus, RiskAssessment
 from hazardlog.models.hazard import HazardStatus
 from hazardlog.sorting import natural_key
 from hazardlog.text import normalise_label, reference_key
-from hazardlog.workbook import guard
-from hazardlog.workbook.celltext import from_cell
-from hazardlog.workbook.guard import UploadRefused, megabytes
 from hazardlog.workbook.numbering import format_items
-from hazardlog.workbook.writer import CellTooLong, check_hazard_fits, write_table
+from hazardlog.workbook.writer import CellTooLong, check_hazard_fits
 
 FORMATS = ("xlsx", "csv")
-SHEET_TITLE = "Hazard log data"
 
 
 def _text(attribute: str, header: str) -> fields.Field:
@@ -55,10 +45,6 @@ def _editable(attribute: str, header: str, widget=None) -> fields.Field:
     return fields.Field(attribute=attribute, column_name=header, widget=widget or widgets.CharWidget())
 
 
-def _cell_text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
 class LabelWidget(widgets.Widget):
     """A choice as exported (its label, "Verified") ↔ its stored value ("verified"). Case and spacing are
     ignored; an unknown label is refused with the allowed ones."""
@@ -71,7 +57,7 @@ class LabelWidget(widgets.Widget):
         return ", ".join(self.choices.labels)
 
     def clean(self, value, row=None, **kwargs):
-        text = _cell_text(value)
+        text = cell_text(value)
         if not text:
             if self.required:
                 raise ValueError(f"Enter the {self.noun}: one of {self.allowed()}.")
@@ -83,7 +69,7 @@ class LabelWidget(widgets.Widget):
         raise ValueError(f"{self.noun.capitalize()} “{text}” is not known. Use one of {self.allowed()}{blank}.")
 
     def render(self, value, obj=None, **kwargs):
-        return self.choices(value).label if value in self.choices.values else _cell_text(value)
+        return self.choices(value).label if value in self.choices.values else cell_text(value)
 
 
 class CauseNumbersWidget(widgets.ManyToManyWidget):
@@ -98,7 +84,7 @@ class CauseNumbersWidget(widgets.ManyToManyWidget):
         if isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)  # Excel turns a lone "1" into the number 1 (or 1.0)
         numbers = []
-        for part in re.split(r"[,;]", _cell_text(value)):
+        for part in re.split(r"[,;]", cell_text(value)):
             part = part.strip().removesuffix(".0")
             if not part:
                 continue
@@ -141,7 +127,7 @@ class PlainDiff(resources.Diff):
     def as_html(self):
         cells = []
         for old, new in zip(self.left, self.right, strict=True):
-            old, new = ("" if self.new else _cell_text(old)), _cell_text(new)
+            old, new = ("" if self.new else cell_text(old)), cell_text(new)
             if old == new:
                 cells.append(format_html("<span>{}</span>", new) if new else "")
             else:
@@ -317,11 +303,11 @@ class ControlRowResource(resources.ModelResource):
         self._wanted_causes: list[Cause] | None = None
 
     def get_or_init_instance(self, instance_loader, row):
-        if not any(_cell_text(value) for value in row.values()):
+        if not any(cell_text(value) for value in row.values()):
             self._blank = True
             return Control(implementation_status=""), True  # "" so the preview shows no status
         hazard = self._hazard(row)
-        if not any(_cell_text(row.get(column)) for column in CONTROL_COLUMNS):
+        if not any(cell_text(row.get(column)) for column in CONTROL_COLUMNS):
             self._blank = True  # a hazard without controls is exported as one row with empty control columns
             return Control(hazard=hazard, implementation_status=""), True
         number = self._control_number(row)
@@ -413,7 +399,7 @@ class ControlRowResource(resources.ModelResource):
         return located
 
     def _hazard(self, row) -> Hazard:
-        text = _cell_text(row.get(HAZARD_NUMBER))
+        text = cell_text(row.get(HAZARD_NUMBER))
         if not text:
             raise self._invalid(HAZARD_NUMBER, "empty. Every row needs the number of its hazard, as exported.")
         key = reference_key(text)
@@ -434,11 +420,11 @@ class ControlRowResource(resources.ModelResource):
 
     def _control_number(self, row) -> int:
         value = row.get(CONTROL_NUMBER)
-        text = _cell_text(value).removesuffix(".0")
+        text = cell_text(value).removesuffix(".0")
         if not text:
             raise self._invalid(CONTROL_NUMBER, "empty. Give the control's number, or a new number to add a control.")
         if not text.isdigit() or int(text) < 1:
-            raise self._invalid(CONTROL_NUMBER, f"“{_cell_text(value)}” is not a control number (1, 2, 3…).")
+            raise self._invalid(CONTROL_NUMBER, f"“{cell_text(value)}” is not a control number (1, 2, 3…).")
         return int(text)
 
     def _cause_errors(self, instance, row) -> dict:
@@ -581,179 +567,8 @@ def control_rows(log) -> list[Control]:
     return rows
 
 
-# The files --------------------------------------------------------------------------------------
-
-_NEEDS_QUOTE = re.compile(r"^'*[=+\-@\t\r]")
-_QUOTED = re.compile(r"^'+[=+\-@\t\r]")
-
-
-def escape_csv_cell(value):
-    """OWASP: a cell that starts with = + - @ TAB or CR gets a leading apostrophe, so a spreadsheet shows it
-    as text instead of running it. Text that already starts with apostrophes before such a character gets
-    one more, so `unescape_csv_cell` can always undo it exactly."""
-    if isinstance(value, str) and _NEEDS_QUOTE.match(value):
-        return "'" + value
-    return value
-
-
-def unescape_csv_cell(value: str) -> str:
-    return value[1:] if _QUOTED.match(value) else value
-
-
-def csv_bytes(dataset) -> bytes:
-    """UTF-8 with a byte order mark (so Excel reads it as UTF-8), every cell quoted, formulas escaped."""
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(dataset.headers)
-    for row in dataset:
-        writer.writerow("" if value is None else escape_csv_cell(value) for value in row)
-    return out.getvalue().encode("utf-8-sig")
-
-
-def xlsx_bytes(dataset, widths: list[float] | None = None) -> bytes:
-    widths = widths or [20] * len(dataset.headers)
-    return write_table(SHEET_TITLE, dataset.headers, [list(row) for row in dataset], widths)
-
-
-# Reading a data file back (the admin import) ------------------------------------------------------
-
-
-def _headers() -> list[str]:
-    return ControlRowResource().get_export_headers()
-
-
-def _dataset(name: str, header: list, rows: list[list]) -> tablib.Dataset:
-    """The rows under the export's own headers (matched ignoring case and spacing). Refuses a file without
-    Hazard Number and Control Number, with an unknown or repeated header, or values under no header:
-    a misspelt column would otherwise be ignored without a word."""
-    known = {normalise_label(h): h for h in _headers()}
-    columns, unknown, seen = [], [], set()
-    for index, raw in enumerate(header):
-        text = _cell_text(raw)
-        if not text:
-            if any(index < len(row) and _cell_text(row[index]) for row in rows):
-                raise UploadRefused(f"{name}: column {_column_letter(index)} has values but no header in row 1.")
-            columns.append(None)
-            continue
-        canonical = known.get(normalise_label(text))
-        if canonical is None:
-            unknown.append(f"“{text}”")
-        elif canonical in seen:
-            raise UploadRefused(f"{name}: the column “{canonical}” appears twice in row 1; keep one.")
-        else:
-            seen.add(canonical)
-        columns.append(canonical)
-    if unknown:
-        raise UploadRefused(
-            f"{name}: {', '.join(unknown)} in row 1 {'is not a column' if len(unknown) == 1 else 'are not columns'} "
-            f"of the data export. Correct the header or remove the column; the columns are: {', '.join(_headers())}."
-        )
-    missing = [h for h in (HAZARD_NUMBER, CONTROL_NUMBER) if h not in seen]
-    if missing:
-        raise UploadRefused(
-            f"{name} has no {' or '.join(f'“{h}”' for h in missing)} column in row 1, which each row is matched "
-            "by. Import the log's data export (xlsx or CSV) with its header row."
-        )
-    keep = [index for index, column in enumerate(columns) if column]
-    dataset = tablib.Dataset(headers=[columns[index] for index in keep])
-    for number, row in enumerate(rows, 2):
-        extra = [index for index in range(len(columns), len(row)) if _cell_text(row[index])]
-        if extra:
-            raise UploadRefused(
-                f"{name}: row {number} has a value in column {_column_letter(extra[0])}, which has no header."
-            )
-        dataset.append([row[index] if index < len(row) else None for index in keep])
-    return dataset
-
-
-def _column_letter(index: int) -> str:
-    return openpyxl.utils.get_column_letter(index + 1)
-
-
-def _trim(rows: list[list]) -> list[list]:
-    """Without the empty rows after the last row with a value (formatting often leaves some)."""
-    while rows and not any(_cell_text(value) for value in rows[-1]):
-        rows.pop()
-    return rows
-
-
-def read_xlsx(content: bytes, name: str) -> tablib.Dataset:
-    """A data export .xlsx → dataset. Not tablib's reader (pitfalls.md): the upload goes through the
-    workbook guard first (size, zip bomb, type); the sheet is ours by name, not the active one; its
-    stated dimensions are ignored; a formula or error cell is refused rather than read as a cached value
-    (which a hand-edited file can forge, or leave empty); text is decoded as it was written
-    (`celltext`); the workbook is always closed."""
-    guard.check_upload(name, content)
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds on a damaged file; the guard has passed it already
-        raise UploadRefused(
-            f"{name} could not be read as a workbook. Save it again from Excel and upload it."
-        ) from None
-    try:
-        sheets = workbook.sheetnames
-        if SHEET_TITLE in sheets:
-            sheet = workbook[SHEET_TITLE]
-        elif len(workbook.worksheets) == 1:
-            sheet = workbook.worksheets[0]
-        else:
-            raise UploadRefused(
-                f"{name} has the sheets {', '.join(sheets)} but none called “{SHEET_TITLE}”. Import the data "
-                "export, or keep only the sheet with the data."
-            )
-        sheet.reset_dimensions()
-        rows = []
-        for number, cells in enumerate(sheet.iter_rows(), 1):
-            rows.append([_xlsx_value(cell, number) for cell in cells])
-    except UploadRefused:
-        raise
-    except Exception:
-        raise UploadRefused(f"{name} is damaged: its sheet could not be read. Save it again from Excel.") from None
-    finally:
-        workbook.close()
-    rows = _trim(rows)
-    if not rows:
-        raise UploadRefused(f"{name} is empty: the sheet has no header row.")
-    return _dataset(name, rows[0], rows[1:])
-
-
-def _xlsx_value(cell, row: int):
-    if cell.data_type == "f":
-        raise UploadRefused(
-            f"Row {row}, column {cell.column_letter}: the cell holds a formula ({cell.value}). Formulas are not "
-            "imported: type the value itself (to import text starting with “=”, format the cell as Text first)."
-        )
-    if cell.data_type == "e":
-        raise UploadRefused(f"Row {row}, column {cell.column_letter}: the cell holds the Excel error {cell.value}.")
-    return from_cell(cell.value)
-
-
-def read_csv(content, name: str) -> tablib.Dataset:
-    """A data export .csv → dataset: UTF-8 (with or without a byte order mark), every cell unescaped as
-    `escape_csv_cell` escaped it, so formula-like text comes back exactly."""
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    limit = settings.HAZARDLOG_MAX_UPLOAD_BYTES
-    if len(content) > limit:
-        raise UploadRefused(f"{name} is {megabytes(len(content))}; the largest file accepted is {megabytes(limit)}.")
-    if content.startswith((guard.ZIP_MAGIC, guard.OLE2_MAGIC)):
-        raise UploadRefused(f"{name} is an Excel workbook, not a CSV file: choose the format xlsx.")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise UploadRefused(
-            f"{name} is not UTF-8 text (byte {error.start + 1} cannot be read). In Excel choose File › Save As › "
-            "CSV UTF-8, or import the .xlsx export instead."
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        rows = [[unescape_csv_cell(value) for value in row] for row in reader]
-    except csv.Error as error:
-        raise UploadRefused(f"{name}: line {reader.line_num} cannot be read as CSV ({error}).") from None
-    rows = _trim(rows)
-    if not rows:
-        raise UploadRefused(f"{name} is empty: it has no header row.")
-    return _dataset(name, rows[0], rows[1:])
+def _columns() -> Columns:
+    return Columns(tuple(ControlRowResource().get_export_headers()), (HAZARD_NUMBER, CONTROL_NUMBER))
 
 
 class _NamedUpload:
@@ -772,7 +587,7 @@ class SafeCSV(_NamedUpload, base_formats.CSV):
         return csv_bytes(dataset)
 
     def create_dataset(self, in_stream, **kwargs):
-        return read_csv(in_stream, self.upload_name("The CSV file"))
+        return read_csv(in_stream, self.upload_name("The CSV file"), _columns())
 
     def is_binary(self):
         return True
@@ -789,7 +604,7 @@ class SafeXLSX(_NamedUpload, base_formats.XLSX):
         return xlsx_bytes(dataset)
 
     def create_dataset(self, in_stream, **kwargs):
-        return read_xlsx(in_stream, self.upload_name("The file.xlsx"))
+        return read_xlsx(in_stream, self.upload_name("The file.xlsx"), _columns())
 
 
 def export_data(log, fmt: str) -> bytes:

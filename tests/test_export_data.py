@@ -11,9 +11,10 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hazardlog.datafiles import escape_csv_cell, unescape_csv_cell
 from hazardlog.exports import export, export_filename
 from hazardlog.models import Cause, Control, ControlKind, ControlType, ImplementationStatus
-from hazardlog.spreadsheet import ControlRowResource, escape_csv_cell, export_data, unescape_csv_cell
+from hazardlog.spreadsheet import ControlRowResource, export_data
 from hazardlog.workbook.celltext import from_cell
 from tests import factories
 
