@@ -43,7 +43,7 @@ from hazardlog.workbook.numbering import BULLET
 logger = logging.getLogger(__name__)
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
-BATCH = 500  # hazards written per round of bulk writes (and rows per INSERT): bounds memory on large imports
+BATCH = 2000  # hazards written per round of bulk writes: bounds memory; fewer rounds were faster (bench)
 
 SCALAR_FIELDS = [
     ("reference", "Hazard number"),
