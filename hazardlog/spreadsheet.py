@@ -124,6 +124,15 @@ class PlainDiff(resources.Diff):
     ("Proposed → Verified", not import-export's character diff "Propos|Verifi|ed"), and without
     import-export's inline styles, which the Content-Security-Policy blocks."""
 
+    def __init__(self, resource, instance, new):
+        # import-export makes this diff from a deep copy of the row's control, taken just before the row
+        # is applied; a deep copy keeps none of the prefetched causes, so reading it would cost a query per
+        # row. The control itself, unchanged at this point, is read instead (ControlRowResource._found).
+        found = getattr(resource, "_found", None)
+        if found is not None and found.pk is not None and found.pk == instance.pk:
+            instance = found
+        super().__init__(resource, instance, new)
+
     def as_html(self):
         cells = []
         for old, new in zip(self.left, self.right, strict=True):
@@ -293,7 +302,7 @@ class ControlRowResource(resources.ModelResource):
             raise ValueError("Choose the hazard log the file belongs to.")
         self._user = kwargs.get("user")
         self._reason = f"Admin import of {kwargs.get('file_name') or 'a data file'}"
-        self._hazards: dict[str, Hazard | None] = {}
+        self._hazards: dict[str, Hazard] | None = None  # by reference_key, loaded at the first row that needs it
         self._revised: set[int] = set()
         self._rows: dict[tuple[int, int], int] = {}  # (hazard, control number) → the first row naming it
 
@@ -301,6 +310,7 @@ class ControlRowResource(resources.ModelResource):
         self._row_number = kwargs["row_number"] + 1  # the header is the sheet's first row
         self._blank = False
         self._wanted_causes: list[Cause] | None = None
+        self._found: Control | None = None  # the existing control the row names (see PlainDiff)
 
     def get_or_init_instance(self, instance_loader, row):
         if not any(cell_text(value) for value in row.values()):
@@ -316,7 +326,7 @@ class ControlRowResource(resources.ModelResource):
             raise self._invalid(
                 CONTROL_NUMBER, f"control {number} of hazard {hazard.reference} is also on row {first}; keep one row."
             )
-        control = Control.objects.filter(hazard=hazard, number=number).first()
+        control = next((control for control in hazard.controls.all() if control.number == number), None)
         if control is None:
             return Control(hazard=hazard, number=number), True
         if control.withdrawn:
@@ -326,6 +336,7 @@ class ControlRowResource(resources.ModelResource):
                 "page first, or give a number the hazard does not use to add a control.",
             )
         control.hazard = hazard  # the one with the prefetched causes and assessments the export reads
+        self._found = control
         return control, False
 
     def import_instance(self, instance, row, **kwargs):
@@ -402,14 +413,19 @@ class ControlRowResource(resources.ModelResource):
         text = cell_text(row.get(HAZARD_NUMBER))
         if not text:
             raise self._invalid(HAZARD_NUMBER, "empty. Every row needs the number of its hazard, as exported.")
-        key = reference_key(text)
-        if key not in self._hazards:
-            self._hazards[key] = (
-                self.log.hazards.filter(reference_key=key)
-                .prefetch_related(Prefetch("causes", queryset=_active_causes()), Prefetch("assessments", _ASSESSMENTS))
-                .first()
-            )
-        hazard = self._hazards[key]
+        if self._hazards is None:
+            # The whole log once, with what each row reads (its controls, their causes, the hazard's causes and
+            # assessments for the export's columns), so the number of queries does not grow with the rows.
+            controls = Control.objects.order_by("number").prefetch_related(Prefetch("causes", _active_causes()))
+            self._hazards = {
+                hazard.reference_key: hazard
+                for hazard in self.log.hazards.prefetch_related(
+                    Prefetch("causes", queryset=_active_causes()),
+                    Prefetch("assessments", _ASSESSMENTS),
+                    Prefetch("controls", controls),
+                )
+            }
+        hazard = self._hazards.get(reference_key(text))
         if hazard is None:
             raise self._invalid(
                 HAZARD_NUMBER,
@@ -452,7 +468,7 @@ class ControlRowResource(resources.ModelResource):
     def _causes_change(self, instance) -> bool:
         if self._wanted_causes is None:
             return False
-        current = set() if instance.pk is None else set(instance.causes.values_list("pk", flat=True))
+        current = set() if instance.pk is None else {cause.pk for cause in instance.causes.all()}
         return {cause.pk for cause in self._wanted_causes} != current
 
     def _hazard_differences(self, instance, row) -> dict:

@@ -536,3 +536,21 @@ def test_the_import_form_asks_for_the_log_and_lists_what_it_imports(admin_client
     ]
     no_log = admin_client.post(IMPORT_URL, {"format": "0", "resource": "0"})
     assert no_log.context["form"].errors["log"] == ["This field is required."]
+
+
+def test_the_preview_costs_the_same_queries_for_few_rows_as_for_many(admin_client, log, hazards):
+    """Each row's hazard, control and causes come from one load of the log, not a query per row. (Only the
+    savepoint import-export puts around each row grows with the rows.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def preview_queries() -> int:
+        content = export_data(log, "xlsx")
+        with CaptureQueriesContext(connection) as captured:
+            assert problems(upload(admin_client, log, content, "data.xlsx")) == []
+        return sum(1 for query in captured if "SAVEPOINT" not in query["sql"])
+
+    few = preview_queries()  # 5 rows
+    for n in range(4, 14):
+        factories.make_hazard(log, f"H{n}")
+    assert preview_queries() == few  # 25 rows
