@@ -1,6 +1,7 @@
 """Shared fixtures. The NHS matrix is in every test database because migration 0002 creates it."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from hazardlog import models, nhs_matrix
 from hazardlog.models import HazardLog, Membership, RiskMatrix, Role
@@ -26,7 +27,17 @@ def log(matrix):
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(username="cso", password="correct-horse-battery-staple")
+    # A full name: approving an issue names the Clinical Safety Officer who approved it.
+    return django_user_model.objects.create_user(
+        username="cso", password="correct-horse-battery-staple", first_name="Alex", last_name="Clinician"
+    )
+
+
+@pytest.fixture
+def creator(user):
+    """`user` with the permission to create logs, which an account does not have unless given it."""
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="hazardlog", codename="add_hazardlog"))
+    return user
 
 
 @pytest.fixture

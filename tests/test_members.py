@@ -8,20 +8,23 @@ from hazardlog.models import Membership, Role
 
 @pytest.fixture
 def colleague(django_user_model):
-    return django_user_model.objects.create_user(username="pharmacist", password="x-long-password-1")
+    return django_user_model.objects.create_user(
+        username="pharmacist", email="pharmacist@example.nhs.uk", password="x-long-password-1"
+    )
 
 
 def test_members_see_who_works_on_the_log(client, user, member_log):
     client.force_login(user)
     response = client.get(reverse("hazardlog:member_list", args=[member_log.pk]))
     assert response.status_code == 200
-    assert "cso (you)" in response.content.decode()
+    assert "Alex Clinician (you)" in response.content.decode()
 
 
 def test_a_cso_adds_a_member_with_a_role(client, user, member_log, colleague):
     client.force_login(user)
     response = client.post(
-        reverse("hazardlog:member_add", args=[member_log.pk]), {"username": "Pharmacist", "role": Role.EDITOR}
+        reverse("hazardlog:member_add", args=[member_log.pk]),
+        {"username": "Pharmacist", "email": "Pharmacist@example.nhs.uk", "role": Role.EDITOR},
     )
     assert response.status_code == 302
     assert Membership.objects.get(log=member_log, user=colleague).role == Role.EDITOR
@@ -30,11 +33,12 @@ def test_a_cso_adds_a_member_with_a_role(client, user, member_log, colleague):
 def test_adding_an_unknown_user_names_the_field(client, user, member_log):
     client.force_login(user)
     response = client.post(
-        reverse("hazardlog:member_add", args=[member_log.pk]), {"username": "nobody", "role": "viewer"}
+        reverse("hazardlog:member_add", args=[member_log.pk]),
+        {"username": "nobody", "email": "nobody@example.nhs.uk", "role": "viewer"},
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "There is no active account with the username nobody." in page
+    assert "No active account has both this username and this e-mail address." in page
     assert 'href="#id_username"' in page
     assert "<title>Error: " in page
     assert Membership.objects.filter(log=member_log).count() == 1

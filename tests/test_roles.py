@@ -44,7 +44,13 @@ PAGES = [
     ("import_preview", "post", lambda w: [w.log.pk, w.upload.pk], {"action": "cancel"}, EDIT),
     ("log_edit", "get", lambda w: [w.log.pk], None, CSO_ONLY),
     ("issue_approve", "post", lambda w: [w.log.pk], {"number": "2.0", "meaning": "Release 2"}, CSO_ONLY),
-    ("member_add", "post", lambda w: [w.log.pk], {"username": "someone", "role": "viewer"}, CSO_ONLY),
+    (
+        "member_add",
+        "post",
+        lambda w: [w.log.pk],
+        {"username": "someone", "email": "someone@example.nhs.uk", "role": "viewer"},
+        CSO_ONLY,
+    ),
     (
         "member_change",
         "post",
@@ -58,7 +64,13 @@ PAGES = [
 class World:
     def __init__(self, django_user_model):
         self.users = {
-            name: django_user_model.objects.create_user(username=name, password="a-long-password-1")
+            name: django_user_model.objects.create_user(
+                username=name,
+                email=f"{name}@example.nhs.uk",
+                password="a-long-password-1",
+                first_name="Sam",
+                last_name=name.title(),
+            )
             for name in ("cso", "editor", "viewer", "non-member", "someone")
         }
         self.log = factories.make_log()
@@ -67,6 +79,7 @@ class World:
         self.viewer_membership = Membership.objects.get(log=self.log, role=Role.VIEWER)
         self.hazard = factories.make_hazard(self.log, "H1")
         self.issue = issues.approve_issue(self.log, "1.0", "First issue", self.users["cso"])
+        factories.make_hazard(self.log, "H2")  # a change since issue 1.0, so that issue 2.0 can be approved
         self.upload = ImportRecord.objects.create(log=self.log, user=self.users["editor"], file_name="x.xlsx")
 
 

@@ -47,8 +47,8 @@ def test_the_log_list_takes_the_same_number_of_queries_for_one_log_or_many(clien
     assert count_queries() == one
 
 
-def test_creating_a_log_makes_the_creator_its_cso(client, user):
-    client.force_login(user)
+def test_creating_a_log_makes_the_creator_its_cso(client, creator):
+    client.force_login(creator)
     response = client.post(
         reverse("hazardlog:log_create"),
         {
@@ -66,12 +66,12 @@ def test_creating_a_log_makes_the_creator_its_cso(client, user):
     assert response.status_code == 302
     assert response["Location"] == reverse("hazardlog:log_detail", args=[log.pk])
     assert log.standard == "DCB0160" and str(log.version_date) == "2026-11-03"
-    assert Membership.objects.get(log=log, user=user).role == Role.CSO
-    assert log.history.first().history_user == user
+    assert Membership.objects.get(log=log, user=creator).role == Role.CSO
+    assert log.history.first().history_user == creator
 
 
-def test_a_log_form_with_errors_names_each_field(client, user, log):
-    client.force_login(user)
+def test_a_log_form_with_errors_names_each_field(client, creator, log):
+    client.force_login(creator)
     response = client.post(
         reverse("hazardlog:log_create"),
         {
@@ -91,12 +91,12 @@ def test_a_log_form_with_errors_names_each_field(client, user, log):
     assert not HazardLog.objects.filter(standard="DCB0129").exclude(pk=log.pk).exists()
 
 
-def test_a_second_log_for_the_same_system_and_standard_is_refused(client, user, log):
-    client.force_login(user)
+def test_a_second_log_for_the_same_system_and_standard_is_refused(client, creator, log):
+    client.force_login(creator)
     response = client.post(
         reverse("hazardlog:log_create"), {"name": log.name, "standard": log.standard, "matrix": log.matrix_id}
     )
-    assert f"There is already a {log.standard} hazard log for {log.name}" in response.content.decode()
+    assert f"This system name cannot be used for a {log.standard} hazard log" in response.content.decode()
     assert HazardLog.objects.filter(name=log.name).count() == 1
 
 

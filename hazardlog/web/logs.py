@@ -12,6 +12,7 @@ from hazardlog.forms import LogForm
 from hazardlog.models import Role
 
 HAZARDS_PER_PAGE = 50
+CREATE_PERMISSION = "hazardlog.add_hazardlog"
 
 
 @login_required
@@ -20,13 +21,20 @@ def log_list(request):
     return render(
         request,
         "hazardlog/log_list.html",
-        {"logs": summaries, "stylesheets": presenters.log_stylesheets(summaries)},
+        {
+            "logs": summaries,
+            "stylesheets": presenters.log_stylesheets(summaries),
+            "can_create": request.user.has_perm(CREATE_PERMISSION),
+        },
     )
 
 
 @login_required
 def log_create(request):
-    form = LogForm(request.POST if request.method == "POST" else None)
+    # Creating logs is given to chosen accounts in the admin, so that not every account can probe log names.
+    if not request.user.has_perm(CREATE_PERMISSION):
+        return render(request, "hazardlog/log_create_denied.html", status=403)
+    form = LogForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         log = services.create_log(form.save(commit=False), request.user)
         messages.success(request, f"Hazard log created for {log.name}. You are its Clinical Safety Officer.")
@@ -37,7 +45,7 @@ def log_create(request):
 @login_required
 def log_edit(request, log_id):
     log = get_log_for_user(request.user, log_id, Role.CSO)
-    form = LogForm(request.POST if request.method == "POST" else None, instance=log, editing=True)
+    form = LogForm(request.POST if request.method == "POST" else None, instance=log, editing=True, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.save_log(form.save(commit=False), request.user, form.cleaned_data["reason"])
         messages.success(request, "Log details saved.")
@@ -65,6 +73,7 @@ def log_detail(request, log_id):
             "columns": presenters.sort_columns(request.GET),
             "pages": presenters.page_links(page, request.GET),
             "can_edit": can(log.user_role, Role.EDITOR),
+            "entered_in_error": presenters.entered_in_error(log),
             "form_has_errors": False,
         },
     )

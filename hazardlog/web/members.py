@@ -15,12 +15,29 @@ from hazardlog.models import Membership, Role
 
 
 class AddMemberForm(forms.Form):
+    """A person is found by username and the e-mail address on their account together, and every miss gets
+    the same message, so that the form cannot be used to find out which usernames exist."""
+
+    NO_MATCH = (
+        "No active account has both this username and this e-mail address. Check them with the person; "
+        "staff set the e-mail address of an account in the admin."
+    )
+
     username = forms.CharField(
         label="Username",
         max_length=150,
         help_text="The person must already have an account; staff create accounts in the admin.",
         error_messages={"required": "Enter the username of the person to add."},
         widget=forms.TextInput(attrs={"class": "nhsuk-input--width-20", "spellcheck": "false"}),
+    )
+    email = forms.EmailField(
+        label="Their e-mail address",
+        help_text="The address on their account, to confirm you are adding the right person.",
+        error_messages={
+            "required": "Enter the e-mail address of the person to add.",
+            "invalid": "Enter an e-mail address in the correct format, like name@example.nhs.uk.",
+        },
+        widget=forms.EmailInput(attrs={"class": "nhsuk-input--width-30", "spellcheck": "false"}),
     )
     role = forms.ChoiceField(
         label="Role",
@@ -38,15 +55,21 @@ class AddMemberForm(forms.Form):
         self.helper = NHSFormHelper(submit_label="Add member")
         self.helper.form_action = reverse("hazardlog:member_add", args=[log.pk])
 
-    def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(username__iexact=username, is_active=True).first()
+    def clean(self):
+        data = super().clean()
+        username, email = data.get("username", "").strip(), data.get("email", "").strip()
+        if not (username and email):
+            return data
+        accounts = get_user_model().objects.filter(is_active=True)
+        user = accounts.filter(username__iexact=username, email__iexact=email).first()
         if user is None:
-            raise forms.ValidationError(f"There is no active account with the username {username}.")
-        if Membership.objects.filter(log=self.log, user=user).exists():
-            raise forms.ValidationError(f"{user.get_username()} is already a member of this log.")
-        self.user = user
-        return username
+            self.add_error("username", self.NO_MATCH)
+        elif Membership.objects.filter(log=self.log, user=user).exists():
+            # Safe to say: members are listed on this page.
+            self.add_error("username", f"{user.get_username()} is already a member of this log.")
+        else:
+            self.user = user
+        return data
 
 
 def _page(request, log, form, status=200):

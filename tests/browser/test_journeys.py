@@ -28,10 +28,10 @@ def check(page, axe_check, screenshot, name: str) -> None:
     page.set_viewport_size(DESKTOP)
 
 
-def test_a_cso_signs_in_and_creates_a_log(browser_page, user, axe_check, screenshot):
+def test_a_cso_signs_in_and_creates_a_log(browser_page, creator, axe_check, screenshot):
     page = browser_page
     page.goto(reverse("hazardlog:log_list"))
-    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Username").fill(creator.username)
     page.get_by_label("Password").fill("correct-horse-battery-staple")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hazard logs")

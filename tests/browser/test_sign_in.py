@@ -52,7 +52,7 @@ def test_a_cso_signs_in_and_out(browser_page, user, axe_check, screenshot):
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(at(reverse("hazardlog:log_list")))
     account = page.get_by_role("navigation", name="Account")
-    expect(account).to_contain_text(user.username)
+    expect(account).to_contain_text(user.get_full_name())  # shown by name when the account has one
     axe_check(page)
 
     account.get_by_role("button", name="Sign out").click()
