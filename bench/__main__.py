@@ -8,7 +8,7 @@ import importlib
 import os
 import sys
 
-BENCHMARKS = ["workbook", "pages"]
+BENCHMARKS = ["workbook", "pages", "upload_bounds"]
 
 
 def main(names: list[str]) -> None:

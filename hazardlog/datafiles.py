@@ -19,6 +19,7 @@ from django.conf import settings
 from hazardlog.text import normalise_label
 from hazardlog.workbook import guard
 from hazardlog.workbook.celltext import from_cell
+from hazardlog.workbook.grid import unstorable
 from hazardlog.workbook.guard import UploadRefused, megabytes
 from hazardlog.workbook.writer import write_table
 
@@ -154,8 +155,15 @@ def read_xlsx(content: bytes, name: str, columns: Columns) -> tablib.Dataset:
                 "export, or keep only the sheet with the data."
             )
         sheet.reset_dimensions()
-        rows = []
+        rows, cells_read = [], 0
         for number, cells in enumerate(sheet.iter_rows(), 1):
+            cells_read += len(cells)
+            if number > settings.HAZARDLOG_MAX_ROWS or cells_read > settings.HAZARDLOG_MAX_CELLS:
+                raise UploadRefused(
+                    f"{name} has more than {settings.HAZARDLOG_MAX_ROWS:,} rows or {settings.HAZARDLOG_MAX_CELLS:,} "
+                    f"cells (the limit was passed at row {number:,}), more than one import reads. Delete the empty "
+                    "rows and columns after the data, or split the file."
+                )
             rows.append([_xlsx_value(cell, number) for cell in cells])
     except UploadRefused:
         raise
@@ -177,7 +185,13 @@ def _xlsx_value(cell, row: int):
         )
     if cell.data_type == "e":
         raise UploadRefused(f"Row {row}, column {cell.column_letter}: the cell holds the Excel error {cell.value}.")
-    return from_cell(cell.value)
+    value = from_cell(cell.value)
+    if isinstance(value, str) and (what := unstorable(value)):
+        raise UploadRefused(
+            f"Row {row}, column {cell.column_letter}: the cell holds {what}, which cannot be stored. Delete it in "
+            "Excel (it is often pasted in from another program) and upload the file again."
+        )
+    return value
 
 
 def read_csv(content, name: str, columns: Columns) -> tablib.Dataset:
@@ -199,7 +213,15 @@ def read_csv(content, name: str, columns: Columns) -> tablib.Dataset:
         ) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        rows = [[unescape_csv_cell(value) for value in row] for row in reader]
+        rows, cells_read = [], 0
+        for row in reader:
+            cells_read += len(row)
+            if reader.line_num > settings.HAZARDLOG_MAX_ROWS or cells_read > settings.HAZARDLOG_MAX_CELLS:
+                raise UploadRefused(
+                    f"{name} has more than {settings.HAZARDLOG_MAX_ROWS:,} lines or {settings.HAZARDLOG_MAX_CELLS:,} "
+                    f"cells (the limit was passed at line {reader.line_num:,}), more than one import reads."
+                )
+            rows.append([unescape_csv_cell(value) for value in row])
     except csv.Error as error:
         raise UploadRefused(f"{name}: line {reader.line_num} cannot be read as CSV ({error}).") from None
     rows = _trim(rows)

@@ -155,7 +155,7 @@ def test_an_unknown_category_is_refused_with_the_allowed_values(refused, key, va
 
 def test_a_formula_never_calculated_is_refused(refused):
     content = workbook([hazard_row("H1", name='=CONCAT("Wrong ","patient")')])  # openpyxl saves no result
-    refused("formula.xlsx", content, "B2 holds a formula that Excel never calculated")
+    refused("formula.xlsx", content, "Cell B2 (Hazard Name) holds a formula")
 
 
 def test_a_formula_showing_an_error_is_refused(refused):

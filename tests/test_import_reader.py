@@ -153,8 +153,15 @@ def test_a_typed_rating_that_differs_from_the_matrix_is_a_warning_naming_the_cel
     assert parsed.errors == []
 
 
+# The template's own rating formula (NRL Hazard Log V1.7, column P).
+TEMPLATE_RATING = (
+    "IF(OR(ISBLANK(N2),ISBLANK(O2)),&quot;&quot;,INDEX('Risk Matrix'!$D$2:$H$6,"
+    "MATCH('Hazard Log'!O2,Likelihood,0),MATCH('Hazard Log'!N2,Consequence,0)))"
+)
+
+
 def test_a_rating_formula_uses_the_matrix_and_reports_a_wrong_saved_result():
-    content = set_cell_xml(workbook([hazard_row("H1")]), "P2", '<c r="P2"><f>INDEX(Matrix,1,1)</f><v>4</v></c>')
+    content = set_cell_xml(workbook([hazard_row("H1")]), "P2", f'<c r="P2"><f>{TEMPLATE_RATING}</f><v>4</v></c>')
     parsed = read(content)
     assert parsed.hazards[0].hazard.residual.rating == 2
     assert messages(parsed) == [
@@ -163,7 +170,7 @@ def test_a_rating_formula_uses_the_matrix_and_reports_a_wrong_saved_result():
 
 
 def test_a_rating_formula_without_a_saved_result_is_a_warning():
-    parsed = read(workbook([hazard_row("H1", residual_rating="=INDEX(Matrix,1,1)")]))
+    parsed = read(set_cell_xml(workbook([hazard_row("H1")]), "P2", f'<c r="P2"><f>{TEMPLATE_RATING}</f></c>'))
     assert parsed.hazards[0].hazard.residual.rating == 2
     assert messages(parsed) == ["P2: P2 is a formula with no saved result; the matrix rating 2 is used."]
 
@@ -182,15 +189,24 @@ def test_half_an_assessment_is_an_error():
     ]
 
 
-def test_a_formula_with_a_saved_result_in_a_text_column_is_read_with_a_warning():
+def test_a_formula_beside_its_forged_saved_result_in_a_text_column_is_an_error_naming_the_cell():
     content = set_cell_xml(
         workbook([hazard_row("H1")]),
         "B2",
-        '<c r="B2" t="str"><f>CONCAT("Wrong ","patient")</f><v>Wrong patient</v></c>',
+        '<c r="B2" t="str"><f>CONCAT("Wrong ","patient")</f><v>Anything at all</v></c>',
     )
     parsed = read(content)
-    assert parsed.hazards[0].hazard.name == "Wrong patient"
-    assert messages(parsed) == ["B2: B2 holds a formula; its saved result was imported."]
+    errors = messages(parsed, "error")
+    assert errors[0].startswith('B2: Cell B2 (Hazard Name) holds a formula (=CONCAT("Wrong ","patient"))'), errors
+    assert "Anything at all" not in parsed.hazards[0].hazard.name
+
+
+def test_any_other_formula_in_a_rating_column_is_an_error_naming_the_cell():
+    content = set_cell_xml(workbook([hazard_row("H1")]), "P2", '<c r="P2"><f>1+1</f><v>2</v></c>')
+    assert messages(read(content), "error") == [
+        "P2: Cell P2 (Risk (residual)) holds a formula that is not the template's rating formula (=1+1). "
+        "Ratings come from the risk matrix: clear the cell or restore the template's formula."
+    ]
 
 
 def test_text_escaped_by_excel_comes_back_decoded():
@@ -497,3 +513,86 @@ def test_it_reads_the_consumer_guidance_layout():
         "causes",
         "actions",
     }
+
+
+# Refusals for what the reader used to read wrongly or silently (issue 10) -------------------------------
+
+
+def test_a_nul_character_is_an_error_naming_the_cell_and_its_column():
+    content = set_cell_xml(
+        workbook([hazard_row("H1"), hazard_row("H2")]),
+        "C3",
+        '<c r="C3" t="inlineStr"><is><t>Before_x0000_after</t></is></c>',
+    )
+    parsed = read(content)
+    assert messages(parsed, "error") == [
+        "C3: Cell C3 (Hazard Description) holds a NUL character, which cannot be stored. Delete it in Excel "
+        "(it is often pasted in from another program) and upload again."
+    ]
+    assert "\x00" not in parsed.hazards[1].hazard.description
+
+
+def test_a_lone_surrogate_is_an_error_naming_the_cell():
+    content = set_cell_xml(
+        workbook([hazard_row("H1")]), "B2", '<c r="B2" t="inlineStr"><is><t>Name _xD800_</t></is></c>'
+    )
+    assert messages(read(content), "error")[0].startswith(
+        "B2: Cell B2 (Hazard Name) holds the invalid character U+D800, which cannot be stored."
+    )
+
+
+def test_a_nul_character_on_the_cover_page_is_an_error_naming_the_cell():
+    def cover(wb, ws):
+        page = wb.create_sheet("Cover Page")
+        page["A9"], page["B9"] = "Programme", "_x0000_"
+
+    parsed = read(workbook([hazard_row("H1")], edit=cover))
+    assert messages(parsed, "error") == [
+        "B9: Cell B9 (Programme) holds a NUL character, which cannot be stored. Type the value itself in Excel."
+    ]
+
+
+def test_a_hidden_hazard_log_sheet_is_passed_over_for_the_visible_one_and_named():
+    def sheets(wb, ws):
+        ws.sheet_state = "hidden"
+        visible = wb.create_sheet("Hazard Log (current)")
+        visible.append(HEADERS)
+        visible.append(hazard_row("H2"))
+
+    parsed = read(workbook([hazard_row("H1")], edit=sheets))
+    assert parsed.sheet == "Hazard Log (current)"
+    assert [h.hazard.reference for h in parsed.hazards] == ["H2"]
+    assert ": Only this sheet was imported; 'Hazard Log' (hidden in Excel) also looks like a hazard log." in [
+        f"{m.column}{m.row or ''}: {m.message}" for m in parsed.messages
+    ]
+
+
+def test_a_workbook_whose_only_hazard_log_sheet_is_hidden_is_refused():
+    def hide(wb, ws):
+        wb.create_sheet("Notes")
+        ws.sheet_state = "hidden"
+
+    with pytest.raises(UploadRefused, match="The only hazard log sheet, 'Hazard Log', is hidden in Excel"):
+        read(workbook([hazard_row("H1")], edit=hide))
+
+
+def test_a_repeated_header_is_refused_naming_both_columns():
+    headers = ["Hazard Number", "Hazard Name", "Possible Causes", "Hazard Name"]
+    with pytest.raises(UploadRefused) as refused:
+        read(workbook([["H1", "First", "1) Cause", "Second"]], headers=headers))
+    assert refused.value.message.message.startswith(
+        "The header 'Hazard Name' in column D repeats column B ('Hazard Name', read as Hazard Name)"
+    )
+    assert refused.value.message.column == "D"
+
+
+def test_a_canonical_sheet_without_its_risk_columns_is_refused_not_read_as_the_consumer_layout():
+    headers = ["Hazard Number", "Hazard Name", "Possible Causes", "Design", "Test", "Training", "BPC"]
+    row = ["H1", "Wrong patient", "1) Wrong click", "1) Confirm", "1) Test it", "1) Train", "1) Check"]
+    with pytest.raises(UploadRefused) as refused:
+        read(workbook([row], headers=headers))
+    message = refused.value.message.message
+    assert message.startswith(
+        "The sheet 'Hazard Log' looks like a canonical hazard log but has no 'Severity (initial)'"
+    )
+    assert "'Likelihood (residual)'" in message

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -42,6 +43,23 @@ def import_upload(request, log_id):
     return render(request, "hazardlog/import_upload.html", {"log": log, "form": form, "recent": recent})
 
 
+# Items of each list of the preview shown on one page: the page stays small whatever the report holds.
+PREVIEW_PAGE_SIZES = {"created": 200, "updated": 25, "unchanged": 500, "missing_from_file": 500, "messages": 100}
+
+
+def _preview_page(report: presenters.ImportReport, number):
+    """(Django page over the preview's pages, {list name: its items on that page}). Page N shows the N-th
+    slice of every list, so one set of previous/next links walks through them all."""
+    lists = {name: getattr(report, name) for name in PREVIEW_PAGE_SIZES}
+    pages = max(-(-len(items) // PREVIEW_PAGE_SIZES[name]) for name, items in lists.items()) or 1
+    page = Paginator(range(pages), 1).get_page(number)
+    start = page.number - 1
+    shown = {
+        name: items[start * PREVIEW_PAGE_SIZES[name] :][: PREVIEW_PAGE_SIZES[name]] for name, items in lists.items()
+    }
+    return page, shown
+
+
 @login_required
 def import_preview(request, log_id, import_id):
     """GET shows the report; POST action=confirm applies the import, action=cancel drops it."""
@@ -64,13 +82,18 @@ def import_preview(request, log_id, import_id):
                 return redirect("hazardlog:log_detail", log.pk)
         except imports.ImportRefused as error:
             refusal = str(error)
+    report = presenters.ImportReport(record.report)
+    page, shown = _preview_page(report, request.GET.get("page"))
     return render(
         request,
         "hazardlog/import_preview.html",
         {
             "log": log,
             "record": record,
-            "report": presenters.ImportReport(record.report),
+            "report": report,
+            "page": page,
+            "shown": shown,
+            "not_listed": (record.report or {}).get("messages_not_listed", {}),
             "can_confirm": record.status == ImportStatus.PREVIEWED and can(log.user_role, Role.EDITOR),
             "refusal": refusal,
             "form_has_errors": bool(refusal),

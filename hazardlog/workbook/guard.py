@@ -42,6 +42,32 @@ class Message:
         }
 
 
+class Messages(list):
+    """Messages kept up to `limit` (settings.HAZARDLOG_MAX_MESSAGES); the others only counted, by level,
+    so that a file with a problem on every row gives a report of bounded size."""
+
+    def __init__(self, messages=(), limit: int | None = None):
+        super().__init__()
+        self.limit = settings.HAZARDLOG_MAX_MESSAGES if limit is None else limit
+        self.omitted = {"error": 0, "warning": 0}
+        self.extend(messages)
+
+    def append(self, message: Message) -> None:
+        if len(self) < self.limit:
+            super().append(message)
+        else:
+            self.omitted[message.level] += 1
+
+    def extend(self, messages) -> None:
+        for message in messages:
+            self.append(message)
+        more = getattr(messages, "omitted", {})
+        self.omitted = {level: count + more.get(level, 0) for level, count in self.omitted.items()}
+
+    def total(self, level: str) -> int:
+        return sum(1 for m in self if m.level == level) + self.omitted[level]
+
+
 class UploadRefused(Exception):
     """The upload cannot be imported at all; the message says why and what to do about it."""
 
@@ -111,6 +137,11 @@ def _check_archive(name: str, archive: zipfile.ZipFile) -> None:
             f"{name} expands to {megabytes(expanded)} when opened, more than the {megabytes(limit)} allowed. "
             "It may contain large images or be deliberately malformed."
         )
+    if len(members) > settings.HAZARDLOG_MAX_PARTS:
+        raise UploadRefused(
+            f"{name} is made of {len(members):,} parts, more than the {settings.HAZARDLOG_MAX_PARTS:,} allowed "
+            "(a hazard log saved by Excel has a few dozen). Save it again from Excel, without images or extra sheets."
+        )
     names = {member.filename for member in members}
     if any(member.flag_bits & 0x1 for member in members):
         raise UploadRefused(f"{name} is password-protected. Remove the password in Excel, save, and upload it again.")
@@ -124,3 +155,23 @@ def _check_archive(name: str, archive: zipfile.ZipFile) -> None:
             f"{name} is not an Excel workbook (it is a zip file of another kind, such as a Word document). "
             "Upload the hazard log saved from Excel as .xlsx."
         )
+    _check_tags(name, archive, members)
+
+
+def _check_tags(name: str, archive: zipfile.ZipFile, members) -> None:
+    """Count the XML tags of every part, streamed (a fraction of a second for the largest workbook allowed):
+    the cost of parsing grows with them, and a small file can hold millions of tiny elements (empty rows,
+    formatting rules, links) that the size limits let through."""
+    limit = settings.HAZARDLOG_MAX_XML_TAGS
+    tags = 0
+    for member in members:
+        with archive.open(member) as part:
+            while chunk := part.read(1 << 20):
+                tags += chunk.count(b"<")
+                if tags > limit:
+                    raise UploadRefused(
+                        f"{name} holds more than {limit:,} XML tags when unpacked (its part {member.filename} "
+                        "among them), more than any hazard log needs: it may hold millions of empty rows, "
+                        "formatting rules or links, or be deliberately malformed. Save it again from Excel, "
+                        "keeping only the hazard log."
+                    )

@@ -6,7 +6,9 @@ the consumer guidance log. Headers are matched through `layout.header_key`; Seve
 Risk, which appear twice, are told apart by the group row or, without one, by position.
 
 Ratings are always recomputed from the log's matrix; a typed or formula rating that disagrees is a
-warning. Formula cells elsewhere are used only when Excel saved their result.
+warning. A formula's saved result is never trusted (a hand-edited file can forge it): in a rating column
+only the template's own rating formula (a lookup in the risk matrix) is accepted, and any other formula
+in a column the import reads is an error naming the cell, as is a character the database cannot store.
 
 The cells come from `grid` (openpyxl's streaming parser, formulas, merged cells and hidden rows).
 """
@@ -25,7 +27,7 @@ from hazardlog.text import CELL_MAX_CHARS, normalise_label, normalise_reference,
 from hazardlog.workbook import layout
 from hazardlog.workbook.celltext import from_cell
 from hazardlog.workbook.grid import Grid, read_cells
-from hazardlog.workbook.guard import Message, UploadRefused
+from hazardlog.workbook.guard import Message, Messages, UploadRefused
 from hazardlog.workbook.numbering import is_no_entry, parse_items
 
 CANONICAL = "canonical"
@@ -35,6 +37,7 @@ CONSUMER = "consumer guidance"
 NAME_MAX_CHARS = 500
 SHORT_TEXT_MAX_CHARS = 200  # owner, hazard type, control owner
 MAX_NUMBER = 32_767  # causes and controls are numbered in a small integer
+STAGES = ("initial", "residual")
 
 REQUIRED = {
     CANONICAL: ("reference", "name", "causes", "initial_severity", "initial_likelihood", "residual_severity",
@@ -90,7 +93,14 @@ ACTION_STATUSES = {
 }
 STATUSES = {normalise_label(name): name.lower() for name in layout.STATUS_CHOICES}
 _ID_PREFIX = re.compile(r"^\s*(\d{3,})(?!\d)[\s.):-]*", re.S)  # "0101 Messaging failure", "010101 …"
-_EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"}
+# The template's rating formula, e.g. (NRL Hazard Log V1.7, column P)
+#   IF(OR(ISBLANK(G2),ISBLANK(O2)),"",INDEX('Risk Matrix'!$D$2:$H$6,MATCH(O2,Likelihood,0),MATCH(G2,Consequence,0)))
+# with or without its blank check (ISBLANK or ="") or an IFERROR around it; compared without spaces or case.
+_REF = r"(?:(?:'(?:[^']|'')+'|[\w.]+)!)?\$?[a-z]{1,3}\$?\d+"
+_RANGE = rf"(?:{_REF}:\$?[a-z]{{1,3}}\$?\d+|[a-z_][\w.]*)"
+_LOOKUP = rf"index\({_RANGE},match\({_REF},{_RANGE},0\),match\({_REF},{_RANGE},0\)\)"
+_BLANK = rf"(?:isblank\({_REF}\)|{_REF}=\"\")"
+RATING_FORMULA = re.compile(rf"=?(?:{_LOOKUP}|if\(or\({_BLANK},{_BLANK}\),\"\",{_LOOKUP}\)|iferror\({_LOOKUP},\"\"\))")
 
 
 @dataclass
@@ -109,12 +119,13 @@ class ParsedLog:
     layout: str
     sheet: str
     hazards: list[ParsedHazard]
-    messages: list[Message]
+    messages: Messages  # the first settings.HAZARDLOG_MAX_MESSAGES, the others counted
     # Cover Page fields found (HazardLog field → value; a found label with an empty value is ""/None).
     cover: dict[str, object] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Message]:
+        """The errors kept (any error refuses the import; `messages.total("error")` counts them all)."""
         return [m for m in self.messages if m.level == "error"]
 
     @property
@@ -140,9 +151,16 @@ def _cover_fields(cover, messages: list[Message]) -> dict[str, object]:
         return {}
     sheet, found = cover
     fields = {}
-    for key, (cell, raw) in found.items():
+    for key, (cell, raw, bad, formula) in found.items():
         row, column = coordinate_to_tuple(cell)
         letter = get_column_letter(column)
+        label = COVER_LABELS[key]
+        if bad or formula:
+            what = f"holds {bad}, which cannot be stored" if bad else "holds a formula (its saved result is not used)"
+            messages.append(
+                Message("error", f"Cell {cell} ({label}) {what}. Type the value itself in Excel.", sheet, row, letter)
+            )
+            continue
         if key == "version_date":
             value = _as_date(raw)
             if value is None and _as_text(raw):
@@ -175,6 +193,11 @@ def _cover_fields(cover, messages: list[Message]) -> dict[str, object]:
     return fields
 
 
+COVER_LABELS = {key: label for label, key in layout.COVER_FIELDS} | {
+    "clinical_safety_officer": layout.COVER_EXTRA_LABELS["clinical_safety_officer"]
+}
+
+
 def _as_date(value) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -193,7 +216,7 @@ class _SheetReader:
         self.grid = grid
         self.sheet = grid.sheet
         self.matrix = matrix
-        self.messages = grid.messages
+        self.messages = Messages(grid.messages)
         self.columns: dict[str, int] = {}
         self.severities = {normalise_label(name): name for name, _ in matrix.severities}
         self.likelihoods = {normalise_label(name): name for name, _ in matrix.likelihoods}
@@ -227,9 +250,11 @@ class _SheetReader:
             )
         self._fill_merged_cells()
         self._report_hidden()
+        self._check_cells()
         reader = {CANONICAL: self._canonical, PER_CONTROL: self._per_control, CONSUMER: self._consumer}[kind]
         hazards = reader()
-        messages = sorted(self.messages, key=lambda m: (m.row is not None, m.row or 0))
+        messages = Messages(sorted(self.messages, key=lambda m: (m.row is not None, m.row or 0)))
+        messages.omitted = self.messages.omitted
         return ParsedLog(layout=kind, sheet=self.sheet, hazards=hazards, messages=messages)
 
     def _map_columns(self):
@@ -251,15 +276,24 @@ class _SheetReader:
                     key = f"residual_{key}"
             if key in self.columns:
                 first = get_column_letter(self.columns[key])
-                self.warning(row, col, f"'{text.strip()}' repeats column {first}; only column {first} was read.")
-                continue
+                raise UploadRefused(
+                    f"The header '{text.strip()}' in column {get_column_letter(col)} repeats column {first} "
+                    f"('{self.grid.header[self.columns[key]].strip()}', read as {LABELS.get(key, key)}) in the header "
+                    f"row (row {row}); which one holds the hazards' values is unclear. Rename or delete one of them.",
+                    self.sheet,
+                    row,
+                    get_column_letter(col),
+                )
             self.columns[key] = col
 
     def _layout(self) -> str:
         if "additional_controls" in self.columns:
             return PER_CONTROL
-        stages = ("initial_severity", "initial_likelihood", "residual_severity", "residual_likelihood")
-        if any(key in self.columns for key in stages) or "existing_controls" in self.columns:
+        # Any column only the canonical layout has makes it canonical, so that a sheet missing its risk
+        # columns is refused, naming them, rather than read as the consumer layout without its controls.
+        canonical_only = [f"{stage}_{what}" for stage in STAGES for what in ("severity", "likelihood", "rating")]
+        canonical_only += ["existing_controls", *layout.ADDITIONAL_CONTROL_COLUMNS]
+        if any(key in self.columns for key in canonical_only):
             return CANONICAL
         return CONSUMER
 
@@ -291,6 +325,41 @@ class _SheetReader:
             if col in self.grid.hidden_columns:
                 self.warning(None, col, f"The column '{LABELS.get(key, key)}' is hidden in Excel; it was imported.")
 
+    def _check_cells(self):
+        """Formulas (other than the template's rating formula in a rating column) and characters the database
+        cannot store, in the columns read: errors naming the cell."""
+        read = {col: key for key, col in self.columns.items()}
+        for (row, col), formula in sorted(self.grid.formulas.items()):
+            key = read.get(col)
+            if key is None or row not in self.grid.rows:
+                continue
+            where = f"Cell {get_column_letter(col)}{row} ({LABELS.get(key, key)})"
+            if key.endswith("_rating"):
+                if not RATING_FORMULA.fullmatch("".join(formula.split()).casefold()):
+                    self.error(
+                        row,
+                        col,
+                        f"{where} holds a formula that is not the template's rating formula (="
+                        + _short(formula)
+                        + "). Ratings come from the risk matrix: clear the cell or restore the template's formula.",
+                    )
+            else:
+                self.error(
+                    row,
+                    col,
+                    f"{where} holds a formula (=" + _short(formula) + "); a formula's saved result is not "
+                    "imported, since a hand-edited file can make it anything. Replace the formula with its value "
+                    "(Copy, then Paste Special › Values).",
+                )
+        for (row, col), what in sorted(self.grid.unstorable.items()):
+            if (key := read.get(col)) is not None:
+                self.error(
+                    row,
+                    col,
+                    f"Cell {get_column_letter(col)}{row} ({LABELS.get(key, key)}) holds {what}, which cannot be "
+                    "stored. Delete it in Excel (it is often pasted in from another program) and upload again.",
+                )
+
     # Cells -----------------------------------------------------------------------------------------
 
     def raw(self, row: int, key: str):
@@ -308,19 +377,7 @@ class _SheetReader:
             self.error(row, col, f"{where} shows the error {value}; correct the cell in Excel or type its value.")
             return ""
         if (row, col) in self.grid.formulas:
-            if (row, col) in self.grid.uncalculated:
-                self.error(
-                    row,
-                    col,
-                    f"{where} holds a formula that Excel never calculated, so its value is unknown. Open the workbook "
-                    "in Excel and save it, or replace the formula with its value.",
-                )
-                return ""
-            if str(value).strip() in _EXCEL_ERRORS:
-                self.error(row, col, f"{where} shows the error {value}; correct the formula or type its value.")
-                return ""
-            if value is not None:
-                self.warning(row, col, f"{where} holds a formula; its saved result was imported.")
+            return ""  # refused by _check_cells: its saved result is never used
         text = _as_text(value)
         if len(text) > limit:
             self.error(
@@ -396,6 +453,8 @@ class _SheetReader:
         where = f"{get_column_letter(col)}{row}"
         value = self.grid.rows.get(row, {}).get(col)
         formula = (row, col) in self.grid.formulas
+        if formula and not RATING_FORMULA.fullmatch("".join(self.grid.formulas[(row, col)].split()).casefold()):
+            return  # an error already (_check_cells)
         cell = f"{severity} × {likelihood}"
         if (row, col) in self.grid.errors:
             self.warning(row, col, f"{where} shows the error {value}; the matrix rating {rating} for {cell} is used.")
@@ -440,8 +499,9 @@ class _SheetReader:
                 leftovers.append((number, item))
             else:
                 causes[number] = item
+        given = max(causes, default=0)
         for number, item in leftovers:
-            given = max(causes, default=0) + 1
+            given += 1
             causes[given] = item
             why = "has no number" if number is None else f"repeats or misuses number {number}"
             self.warning(row, "causes", f"A cause that {why} (“{_short(item)}”) was imported as cause {given}.")
@@ -452,6 +512,10 @@ class _SheetReader:
         for key, kind, control_type in CANONICAL_CONTROL_COLUMNS:
             groups: list[tuple[str, list[int]]] = []  # (text, cause numbers): one control each
             listed: dict[int | None, list[int]] = {}  # cause number (None: bullets) → its controls, in cell order
+            # A numbered item joins the first control with its text that does not answer its cause yet: the
+            # controls with a text that answer a cause are always the first ones, so counting them finds it.
+            by_text: dict[str, list[int]] = {}
+            answering: dict[tuple[str, int], int] = {}
             for number, item in parse_items(self.text(row, key)):
                 item = item.strip()
                 if not item:
@@ -464,15 +528,17 @@ class _SheetReader:
                         "does not have; it was imported without a cause.",
                     )
                     number = None
-                index = next(
-                    (i for i, g in enumerate(groups) if number is not None and g[0] == item and number not in g[1]),
-                    None,
-                )
-                if index is None:
+                same = by_text.setdefault(item, [])
+                joined = answering.get((item, number), 0) if number is not None else len(same)
+                if joined < len(same):
+                    index = same[joined]
+                else:
                     index = len(groups)
                     groups.append((item, []))
+                    same.append(index)
                 if number is not None:
                     groups[index][1].append(number)
+                    answering[(item, number)] = joined + 1
                 listed.setdefault(number, []).append(index)
             controls += [
                 ControlRow(
@@ -604,7 +670,7 @@ class _SheetReader:
             stages[stage] = self.assessment(stage_row, stage)
             self._consistent(rows, stage_row, keys, f"{stage} assessment")
         causes, cause_of_row = self._number_causes(rows)
-        controls: list[list] = []  # [kind, type, text, owner, status, evidence, cause numbers]
+        controls: dict[tuple, list[int]] = {}  # (kind, type, text, owner, status, evidence) → cause numbers
         for row in rows:
             self._control_of_row(row, cause_of_row.get(row), controls)
         existing = [
@@ -625,7 +691,7 @@ class _SheetReader:
                 evidence=evidence,
                 cause_numbers=tuple(sorted(numbers)),
             )
-            for i, (_, control_type, text, owner, status, evidence, numbers) in enumerate(controls, start=1)
+            for i, ((_, control_type, text, owner, status, evidence), numbers) in enumerate(controls.items(), start=1)
         ]
         hazard = HazardRow(
             reference=reference,
@@ -675,6 +741,7 @@ class _SheetReader:
         without an id) is numbered after the highest id, so one slip does not renumber the causes after it."""
         found = {}  # row → (id text, number, text, key)
         claimed: dict[int, str] = {}  # number → key of the cause that keeps it
+        claimed_keys: set[str] = set()
         texts: dict[str, str] = {}  # key → text as first written
         for row in rows:
             text = self.text(row, "causes")
@@ -686,12 +753,15 @@ class _SheetReader:
             key = _squash(text).rstrip(" .;:,")
             found[row] = (ident, number, text, key)
             texts.setdefault(key, text)
-            if number and number <= MAX_NUMBER and number not in claimed and key not in claimed.values():
+            if number and number <= MAX_NUMBER and number not in claimed and key not in claimed_keys:
                 claimed[number] = key
+                claimed_keys.add(key)
         number_of = {key: number for number, key in claimed.items()}
+        highest = max(number_of.values(), default=0)
         for key in texts:
             if key not in number_of:
-                number_of[key] = max(number_of.values(), default=0) + 1
+                highest += 1
+                number_of[key] = highest
         reported = set()
         for row, (ident, number, text, key) in found.items():
             given = number_of[key]
@@ -714,7 +784,7 @@ class _SheetReader:
         causes = {number_of[key]: text for key, text in texts.items()}
         return dict(sorted(causes.items())), {row: number_of[key] for row, (*_, key) in found.items()}
 
-    def _control_of_row(self, row, cause: int | None, controls: list[list]) -> None:
+    def _control_of_row(self, row, cause: int | None, controls: dict[tuple, list[int]]) -> None:
         text = self.text(row, "additional_controls")
         match = re.match(r"^\s*\d{4,}(?!\d)\s*", text)
         text = text[match.end() :].strip() if match else text
@@ -741,12 +811,12 @@ class _SheetReader:
                 "action_status",
                 f"The action status '{status_text}' is neither open nor closed; the control was imported as Proposed.",
             )
-        for control in controls:
-            if control[:6] == ["additional", control_type, text, owner, status, evidence]:
-                if cause is not None and cause not in control[6]:
-                    control[6].append(cause)
-                return
-        controls.append(["additional", control_type, text, owner, status, evidence, [cause] if cause else []])
+        key = ("additional", control_type, text, owner, status, evidence)
+        if key in controls:
+            if cause is not None and cause not in controls[key]:
+                controls[key].append(cause)
+            return
+        controls[key] = [cause] if cause else []
 
     def _parsed(self, hazard: HazardRow, row: int, carries: set[str]) -> ParsedHazard:
         carries = carries | {"reference", "name"}
