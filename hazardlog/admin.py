@@ -62,7 +62,41 @@ class KeepUsersAdmin(UserAdmin):
         return actions
 
 
-class NoDeleteAdmin(SimpleHistoryAdmin):
+class ChangeReasonForm(forms.ModelForm):
+    """An admin change or add form that asks why: the answer is the history's change reason."""
+
+    change_reason = forms.CharField(
+        label="Reason for the change",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the history of this record and of every record saved with it.",
+        error_messages={"required": "Enter the reason for the change."},
+    )
+
+
+class ChangeReasonAdmin(SimpleHistoryAdmin):
+    """Every save through the admin (change, add, revert from history) records who and why, for the
+    record and for each inline record saved with it."""
+
+    form = ChangeReasonForm
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [name for name in fields if name != "change_reason"]  # a read-only page saves nothing
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = form.cleaned_data["change_reason"]
+        super().save_model(request, obj, form, change)  # sets _history_user
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            inline_form.instance._change_reason = form.cleaned_data["change_reason"]
+            inline_form.instance._history_user = request.user
+        super().save_formset(request, form, formset, change)
+
+
+class NoDeleteAdmin(ChangeReasonAdmin):
     """History in the admin, and no way to delete."""
 
     formfield_overrides = URL_FIELDS
@@ -376,7 +410,7 @@ class RiskAssessmentAdmin(NoDeleteAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(ChangeReasonAdmin):
     list_display = ["user", "log", "role"]
     list_filter = ["role", "log"]
     search_fields = ["user__username", "user__email", "log__name"]
@@ -421,7 +455,7 @@ class LogIssueAdmin(admin.ModelAdmin):
         issue = get_object_or_404(LogIssue.objects.select_related("log"), pk=issue_id)
         if not self.has_view_permission(request, issue):
             raise PermissionDenied
-        return issue_file_response(issue, kind)
+        return issue_file_response(request, issue, kind)
 
     @admin.display(description="workbook")
     def workbook_file(self, obj):

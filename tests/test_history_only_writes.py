@@ -154,6 +154,54 @@ def test_no_module_writes_tracked_models_without_history():
     assert not offences, "Writes that skip history (use save() or simple_history.utils):\n" + "\n".join(offences)
 
 
+HISTORY_REWRITES = {"update", "delete", "bulk_update", "update_or_create"}
+
+
+def history_rewrites(source: str) -> list[tuple[int, str]]:
+    """(line, code) of each call that changes or deletes existing history rows: a write on a chain through
+    `.history`, or simple-history's update_change_reason()."""
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        rewrites = name == "update_change_reason" or (
+            name in HISTORY_REWRITES and "history" in receiver_chain(func.value)[0]
+        )
+        if rewrites:
+            found.append((node.lineno, lines[node.lineno - 1].strip()))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("code", "rewrites"),
+    [
+        ("hazard.history.filter(history_id=1).update(history_change_reason='x')", True),
+        ("Hazard.history.all().delete()", True),
+        ("hazard.history.first().delete()", True),
+        ("update_change_reason(hazard, 'Typo')", True),
+        ("simple_history.utils.update_change_reason(hazard, 'Typo')", True),
+        ("hazard.history.filter(revision__gt=2)", False),
+        ("Control.history.model.causes.model.objects.bulk_create(rows)", False),
+        ("hazard.save()", False),
+    ],
+)
+def test_the_scan_finds_code_that_rewrites_history(code, rewrites):
+    assert bool(history_rewrites(code)) is rewrites
+
+
+def test_no_module_changes_or_deletes_history_rows():
+    offences = [
+        f"{Path(path).relative_to(settings.BASE_DIR)}:{line}: {code}"
+        for root in SCANNED
+        for path in sorted(root.rglob("*.py"))
+        for line, code in history_rewrites(path.read_text(encoding="utf-8"))
+    ]
+    assert not offences, "History rows are append-only (README, Notes for developers):\n" + "\n".join(offences)
+
+
 def test_saving_a_hazard_in_the_admin_records_history_with_the_admin_user(admin_client, admin_user, log):
     hazard = factories.make_hazard(log, "H1", name="Allergy not displayed")
     url = reverse("admin:hazardlog_hazard_change", args=[hazard.pk])

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from hazardlog import nhs_matrix
-from hazardlog.models import RiskCell, RiskMatrix
+from hazardlog.models import RiskCell
 from resources.presenters import MatrixGuidance
 
 URL = reverse("resources:page", args=["risk-matrix"])
@@ -72,7 +72,8 @@ def test_an_incomplete_matrix_shows_a_message_instead_of_failing(client, matrix)
 
 
 def test_a_missing_nhs_matrix_shows_a_message_instead_of_failing(client, matrix):
-    RiskMatrix.objects.filter(pk=matrix.pk).update(name="Renamed")
+    matrix.name = "Renamed"
+    matrix.save()
     response = client.get(URL)
     assert response.status_code == 200
     assert "is not in the database" in response.content.decode()

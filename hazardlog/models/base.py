@@ -11,7 +11,40 @@ class HardDeleteRefused(Exception):
     """Raised on any attempt to delete a record that DCB0129 3.1 says must be kept for the life of the system."""
 
 
-class NoDeleteQuerySet(models.QuerySet):
+class WriteWithoutHistoryRefused(Exception):
+    """Raised by QuerySet.update() on a tracked model: it skips save() and so writes no history (DCB0129 3.1)."""
+
+
+class HistoryOnlyQuerySet(models.QuerySet):
+    """The queryset of every model with django-simple-history: no write that skips its history."""
+
+    # Set by history_written_by_caller() and carried to every queryset derived from this one.
+    _history_written_by_caller = False
+
+    def update(self, **kwargs):
+        if not self._history_written_by_caller:
+            raise WriteWithoutHistoryRefused(
+                f"{self.model._meta.verbose_name_plural.capitalize()} are not changed with QuerySet.update(), which "
+                "writes no history: save() each one, or pass history_written_by_caller() to "
+                "simple_history.utils.bulk_update_with_history."
+            )
+        return super().update(**kwargs)
+
+    def history_written_by_caller(self):
+        """The escape hatch for code that writes the history rows itself, such as
+        `bulk_update_with_history(objs, Hazard, fields, manager=Hazard.objects.history_written_by_caller())`
+        (Django's bulk_update() goes through update())."""
+        clone = self._chain()
+        clone._history_written_by_caller = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._history_written_by_caller = self._history_written_by_caller
+        return clone
+
+
+class NoDeleteQuerySet(HistoryOnlyQuerySet):
     def delete(self):
         raise HardDeleteRefused(f"{self.model._meta.verbose_name_plural} are never deleted.")
 

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .base import NoDeleteManager, NoDeleteModel, NoDeleteQuerySet
+from .base import HistoryOnlyQuerySet, NoDeleteManager, NoDeleteModel, NoDeleteQuerySet
 from .log import HazardLog
 
 
@@ -23,6 +23,7 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=6, choices=Role.choices)
 
+    objects = models.Manager.from_queryset(HistoryOnlyQuerySet)()
     history = HistoricalRecords()
 
     class Meta:

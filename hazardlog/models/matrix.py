@@ -8,18 +8,20 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models, transaction
 from simple_history.models import HistoricalRecords
 
+from .base import HistoryOnlyQuerySet
+
 LEVELS = 5
 
 colour_validator = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Enter a colour as # and six hex digits, e.g. #E36C0A.")
 rank_validators = [MinValueValidator(1), MaxValueValidator(LEVELS)]
 
 
-class MatrixManager(models.Manager):
+class MatrixManager(models.Manager.from_queryset(HistoryOnlyQuerySet)):
     def get_by_natural_key(self, name):
         return self.get(name=name)
 
 
-class InMatrixManager(models.Manager):
+class InMatrixManager(models.Manager.from_queryset(HistoryOnlyQuerySet)):
     """Levels and ratings are named in fixtures by their matrix's name and their own name or number."""
 
     def get_by_natural_key(self, matrix_name, key):
@@ -135,7 +137,7 @@ class RiskRating(models.Model):
     natural_key.dependencies = ["hazardlog.riskmatrix"]
 
 
-class CellManager(models.Manager):
+class CellManager(models.Manager.from_queryset(HistoryOnlyQuerySet)):
     def get_by_natural_key(self, matrix_name, severity_name, likelihood_name):
         return self.get(matrix__name=matrix_name, severity__name=severity_name, likelihood__name=likelihood_name)
 

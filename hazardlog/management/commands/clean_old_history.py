@@ -1,0 +1,13 @@
+"""Replaces django-simple-history's clean_old_history (hazardlog comes before simple_history in
+INSTALLED_APPS, so this command wins): same options, so that any invocation meets the refusal."""
+
+from simple_history.management.commands import clean_old_history
+
+from hazardlog.management.history_kept import refuse
+
+
+class Command(clean_old_history.Command):
+    help = "Refused: history rows are kept for the life of the system (DCB0129 3.1)."
+
+    def handle(self, *args, **options):
+        refuse("clean_old_history")
