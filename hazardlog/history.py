@@ -17,8 +17,6 @@ from django.utils import formats
 from hazardlog.models import (
     Cause,
     Control,
-    ControlKind,
-    ControlType,
     Hazard,
     HazardLog,
     LikelihoodLevel,
@@ -29,6 +27,7 @@ from hazardlog.models import (
     SeverityLevel,
     Stage,
 )
+from hazardlog.presenters import control_title
 
 LOG_HISTORY_PAGE_SIZE = 50
 
@@ -82,10 +81,7 @@ def _subject(record) -> str:
     if model is Cause:
         return f"Cause {record.number}"
     if model is Control:
-        kind = dict(ControlKind.choices).get(record.kind, record.kind).lower()
-        if record.control_type:
-            return f"Control {record.number} ({kind}, {dict(ControlType.choices).get(record.control_type)})"
-        return f"Control {record.number} ({kind})"
+        return control_title(record.number, record.kind, record.control_type)
     if model is RiskAssessment:
         return f"{dict(Stage.choices).get(record.stage, record.stage)} risk"
     return model._meta.verbose_name.capitalize()
@@ -270,12 +266,16 @@ def hazard_history(hazard) -> list[Entry]:
     )
 
 
-def changes_since(hazard, revision: int) -> list[Entry]:
-    """The hazard's history entries from the first save after `revision` on: what a stale editor missed.
+def changes_since(hazard, revision: int, opened_at=None) -> list[Entry]:
+    """What a stale editor missed: the hazard's history entries after the page was opened (`opened_at`).
 
-    A save writes the hazard first, then its causes, controls and assessments, so everything from the
-    moment of the next revision's record belongs to saves the editor did not see.
+    Without `opened_at` (a page rendered before it was carried): from the first save of the hazard after
+    `revision` on; a save writes the hazard first, then its causes, controls and assessments. A change to
+    a cause, control or assessment alone moves the revision without a hazard record, and only
+    `opened_at` finds it.
     """
+    if opened_at is not None:
+        return [entry for entry in hazard_history(hazard) if entry.when > opened_at]
     later = hazard.history.filter(revision__gt=revision).order_by("history_date")
     since = later.values_list("history_date", flat=True).first()
     return [] if since is None else [entry for entry in hazard_history(hazard) if entry.when >= since]

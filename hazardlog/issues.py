@@ -30,6 +30,7 @@ from hazardlog.models import (
     Role,
     Stage,
 )
+from hazardlog.presenters import control_title
 from hazardlog.snapshot import CONTROL_FIELDS, COVER_FIELDS, HAZARD_FIELDS, IssueRow, build_snapshot, to_json
 from hazardlog.sorting import natural_key
 from hazardlog.text import reference_key
@@ -84,12 +85,40 @@ def check_number(log, number: str) -> str:
     return number
 
 
+NO_FULL_NAME_MESSAGE = (
+    "Your account has no full name, and an approved issue names the Clinical Safety Officer who approved it. "
+    "Ask a member of staff to enter your first and last names in the admin (Users, then {username})."
+)
+UNCHANGED_MESSAGE = "Nothing in the log has changed since issue {number}: there is nothing new to approve."
+APPROVED_STATUS = "Approved"
+# What an approval writes on the cover page itself: left out when asking whether the log has changed.
+APPROVAL_COVER_FIELDS = ("version", "document_status", "version_date")
+
+
+def no_full_name_message(user) -> str:
+    return NO_FULL_NAME_MESSAGE.format(username=user.get_username())
+
+
+def approver_name(user) -> str:
+    """The name an issue records for its approver: the account's full name (required to approve)."""
+    return user.get_full_name() or user.get_username()
+
+
+def _content(snapshot_json: dict) -> dict:
+    """A snapshot's content, less its list of issues and the cover fields an approval sets."""
+    return {key: value for key, value in snapshot_json.items() if key not in {"issues", *APPROVAL_COVER_FIELDS}}
+
+
 def approve_issue(log, number: str, meaning: str, user) -> LogIssue:
-    """Approve the log as it is now as issue `number`. Only a CSO of the log may; the number must be
-    major.minor and come after the latest issue. Raises ValidationError (by field) or PermissionDenied.
+    """Approve the log as it is now as issue `number`. Only a CSO of the log with a full name on their account
+    may; the number must be major.minor and come after the latest issue, and the log must have changed since
+    it. The log's cover page takes the issue's number, "Approved" and today's date, saved in its history in
+    the same transaction. Raises ValidationError (by field) or PermissionDenied.
     """
     if not access.can(access.role_in(user, log), Role.CSO):
         raise PermissionDenied("Only a Clinical Safety Officer of this log can approve an issue.")
+    if not user.get_full_name():
+        raise ValidationError(no_full_name_message(user), code="no_full_name")
     meaning = (meaning or "").strip()
     if not meaning:
         raise ValidationError({"meaning": MEANING_REQUIRED_MESSAGE})
@@ -108,9 +137,25 @@ def approve_issue(log, number: str, meaning: str, user) -> LogIssue:
         except ValidationError as error:
             raise ValidationError({"number": error}) from None
         snapshot = build_snapshot(locked)
-        # The issued workbook's Version History lists its own approval.
-        approval = IssueRow(number, meaning, user.get_full_name() or user.get_username(), timezone.now())
-        snapshot = dataclasses.replace(snapshot, issues=(*snapshot.issues, approval))
+        latest = latest_issue(locked)
+        if latest is not None:
+            previous = LogIssue.objects.only("snapshot").get(pk=latest.pk).snapshot
+            if _content(previous) == _content(to_json(snapshot)):
+                raise ValidationError(UNCHANGED_MESSAGE.format(number=latest.number), code="unchanged")
+        locked.version, locked.document_status, locked.version_date = number, APPROVED_STATUS, timezone.localdate()
+        locked._history_user, locked._change_reason = user, f"Issue {number} approved"
+        locked.save(update_fields=[*APPROVAL_COVER_FIELDS, "updated_at"])
+        # Taken after that save, so the log's history lists the approval above the cover change it made.
+        approved_at = timezone.now()
+        # The issued workbook shows the issue on its cover and lists its own approval in its Version History.
+        approval = IssueRow(number, meaning, approver_name(user), approved_at)
+        snapshot = dataclasses.replace(
+            snapshot,
+            version=locked.version,
+            document_status=locked.document_status,
+            version_date=locked.version_date,
+            issues=(*snapshot.issues, approval),
+        )
         try:
             workbook = write_nhs_workbook(snapshot)
         except CellTooLong as error:
@@ -121,7 +166,7 @@ def approve_issue(log, number: str, meaning: str, user) -> LogIssue:
             number=number,
             meaning=meaning,
             approved_by=user,
-            approved_at=approval.approved_at,
+            approved_at=approved_at,
             workbook=workbook,
             workbook_sha256=sha256(workbook),
             snapshot=data,
@@ -194,7 +239,8 @@ def _label(model, name: str) -> str:
 _HAZARD_FIELDS = [name for name in HAZARD_FIELDS if name != "reference"]
 _CONTROL_FIELDS = [name for name in CONTROL_FIELDS if name != "number"]
 _ASSESSMENT_DETAILS = ["rationale", "assessed_by", "assessed_at"]
-_COVER_FIELDS = list(COVER_FIELDS)
+# The cover fields every approval sets to the issue's own number, status and date: no news in a comparison.
+_COVER_FIELDS = [name for name in COVER_FIELDS if name not in APPROVAL_COVER_FIELDS]
 _CHOICES = {
     "status": dict(HazardStatus.choices),
     "kind": dict(ControlKind.choices),
@@ -243,12 +289,15 @@ def _control_changes(old: dict, new: dict) -> list[Change]:
     before, after = _by_number(old["controls"]), _by_number(new["controls"])
     changes = []
     for number in sorted(before.keys() | after.keys()):
+        # Named as the hazard page and its history name it, as it is in the newer issue if it is there.
+        row = after.get(number) or before[number]
+        title = control_title(number, row["kind"], row["control_type"])
         if number not in before:
-            changes.append(Change(f"Control {number}", "", _control_text(after[number])))
+            changes.append(Change(title, "", _control_text(after[number])))
         elif number not in after:
-            changes.append(Change(f"Control {number}", _control_text(before[number]), ""))
+            changes.append(Change(title, _control_text(before[number]), ""))
         else:
-            prefix = f"Control {number}: "
+            prefix = f"{title}: "
             changes += _compare(Control, _CONTROL_FIELDS, before[number], after[number], prefix)
             if before[number]["cause_numbers"] != after[number]["cause_numbers"]:
                 was, now = before[number]["cause_numbers"], after[number]["cause_numbers"]

@@ -1,6 +1,7 @@
 """The NHS workbook export, re-opened with openpyxl and checked against the template (domain.md §3)."""
 
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -115,7 +116,7 @@ def test_causes_are_numbered_and_controls_numbered_by_the_causes_they_answer(log
         )
         made.causes.set([causes[n - 1] for n in answers])
 
-    # The factory's own two controls answer no cause: they are listed as bullets.
+    # The factory's own two controls answer no cause: listed as bullets beside others, bare when alone.
     control(3, "Smart card login", ControlKind.EXISTING, answers=(3, 1))
     control(4, "Barcode check", control_type=ControlType.TEST, answers=(2,))
     control(5, "Two-line\n1) text", control_type=ControlType.TRAINING, answers=(1,))
@@ -128,7 +129,7 @@ def test_causes_are_numbered_and_controls_numbered_by_the_causes_they_answer(log
     ws = exported(log)["Hazard Log"]
     assert ws["E3"].value == "1) Cause 1\n2) Cause 2\n3) Cause 3"
     assert ws["F3"].value == "1) Smart card login\n3) Smart card login\n• Existing control"
-    assert ws["J3"].value == "• Additional design control"
+    assert ws["J3"].value == "Additional design control"
     assert ws["K3"].value == "2) Barcode check"
     assert ws["L3"].value == "1) Two-line\n\\1) text"
     assert ws["M3"].value == "1) Ward procedure\n2) Ward procedure"
@@ -214,8 +215,77 @@ def test_frozen_header_autofilter_widths_and_wrapped_text(log):
     assert ws.auto_filter.ref == "A2:S4"
     widths = {letter: ws.column_dimensions[letter].width for letter in "ABCDEFGHIJKLMNOPQRS"}
     assert all(width >= 7 for width in widths.values())
-    assert widths["C"] > widths["A"] and widths["E"] >= 40
+    assert widths["C"] > widths["A"] and widths["E"] >= 24
+    # At most about 300 characters across, so that fitted to landscape A4 the text prints at a readable size.
+    assert sum(widths.values()) <= 310
     assert all(cell.alignment.wrap_text for cell in ws[3] if cell.value is not None)
+
+
+def test_rows_are_as_high_as_their_wrapped_text_and_every_table_cell_has_a_border(log):
+    factories.make_hazard(log, "H1", description="\n".join(f"Line {n}" for n in range(1, 11)))
+    factories.make_hazard(log, "H2", description="word " * 120)  # one long line, wrapped in a narrow column
+    factories.make_hazard(log, "H3", description="Short", clinical_impact="Short", name="Short")
+    wb = exported(log)
+    ws = wb["Hazard Log"]
+    assert ws.row_dimensions[3].height >= 10 * 12.75  # ten lines
+    assert ws.row_dimensions[4].height >= 600 / ws.column_dimensions["C"].width * 12.75 / 1.5
+    assert ws.row_dimensions[5].height <= 4 * 12.75 + 3  # a short hazard is not made tall
+    for row in ws.iter_rows(min_row=1, max_row=5, max_col=19):
+        for cell in row:
+            if not isinstance(cell, MergedCell):
+                assert all(side.style == "thin" for side in (cell.border.left, cell.border.right, cell.border.top)), (
+                    cell.coordinate
+                )
+    purpose = wb["Risk Matrix"]  # a row of the matrix grows with its longest definition
+    assert purpose.row_dimensions[4].height > 12.75
+
+
+def test_it_prints_on_a4_fitted_to_the_page_width_with_the_header_rows_on_every_page(log):
+    factories.make_hazard(log, "H1")
+    wb = exported(log)
+    setups = {
+        ws.title: (
+            ws.page_setup.paperSize,
+            ws.page_setup.orientation,
+            ws.page_setup.fitToWidth,
+            ws.page_setup.fitToHeight,
+            ws.sheet_properties.pageSetUpPr.fitToPage,
+        )
+        for ws in wb.worksheets
+    }
+    assert setups == {
+        "Cover Page": (9, "portrait", 1, 1, True),
+        "Version History": (9, "portrait", 1, 0, True),
+        "Hazard Log": (9, "landscape", 1, 0, True),
+        "Risk Matrix": (9, "landscape", 1, 1, True),
+    }
+    assert wb["Hazard Log"].print_title_rows == "$1:$2"
+
+
+# Cells as a CSO would write them: a cell of one cause or one control is its text alone; texts of several
+# lines come back with no escape in front of any line (see numbering.py for the one case that still needs it).
+MARKS = re.compile(r"^\\|^\s*•|_x[0-9A-Fa-f]{4}_", re.MULTILINE)
+
+
+def test_no_cell_carries_a_mark_the_cso_did_not_write(log):
+    hazard = factories.make_hazard(log, "H1", causes=0, description="First line\nSecond line")
+    Cause.objects.create(hazard=hazard, number=1, description="Units converted the wrong way\nafter an upgrade")
+    factories.make_hazard(log, "H2", actions="Check with pharmacy\nthen close")
+
+    wb = exported(log)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    assert not MARKS.search(cell.value), f"{ws.title}!{cell.coordinate}: {cell.value!r}"
+    ws = wb["Hazard Log"]
+    # H1's only cause, and its controls that answer no cause, each alone in their cell: no number, no bullet.
+    assert (ws["E3"].value, ws["F3"].value, ws["J3"].value) == (
+        "Units converted the wrong way\nafter an upgrade",
+        "Existing control",
+        "Additional design control",
+    )
+    assert ws["E4"].value == "1) Cause 1\n2) Cause 2"
 
 
 def test_formula_like_text_is_stored_as_text(log):

@@ -67,6 +67,7 @@ def test_the_issued_workbook_opens_and_lists_its_own_approval(issue):
 
 
 def test_a_later_issue_shows_the_earlier_ones(issue, member_log, user):
+    factories.make_hazard(member_log, "H2")
     later = issues.approve_issue(member_log, "1.1", "Minor corrections", user)
     assert [i["number"] for i in later.snapshot["issues"]] == ["1.0", "1.1"]
 
@@ -89,6 +90,7 @@ def test_the_number_must_come_after_the_latest_issue(issue, member_log, user, nu
 
 def test_numbers_compare_as_numbers_not_text(member_log, user):
     issues.approve_issue(member_log, "1.9", MEANING, user)
+    factories.make_hazard(member_log, "H1")
     assert issues.approve_issue(member_log, "1.10", MEANING, user).number == "1.10"
     assert issues.next_numbers(member_log) == ("1.11", "2.0")
 
@@ -308,8 +310,8 @@ def test_diff_reports_cause_and_control_changes_and_removed_hazards(issue, user)
     diff = issues.diff_issues(issue, newer)
     changes = {(c.label, c.old, c.new) for c in diff.changed[0].changes}
     assert ("Cause 1", "Cause 1", "Reworded cause") in changes
-    assert ("Control 2: type", "Design", "Test") in changes
-    assert ("Control 2: causes answered", "1, 2", "2") in changes
+    assert ("Control 2 (additional, Test): type", "Design", "Test") in changes
+    assert ("Control 2 (additional, Test): causes answered", "1, 2", "2") in changes
 
     emptied = LogIssue(log=issue.log, number="1.2", snapshot={**snapshot, "hazards": []})
     assert [h.reference for h in issues.diff_issues(issue, emptied).removed] == ["H1"]

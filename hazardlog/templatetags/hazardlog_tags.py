@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from hazardlog import clauses
 from hazardlog.presenters import MatrixView, rating_class
 
 register = template.Library()
@@ -23,7 +24,9 @@ register = template.Library()
 def rating_tag(rating, prefix: str = ""):
     """`prefix` (e.g. "Initial") is read by screen readers before the rating, for tags out of context."""
     hidden = format_html('<span class="nhsuk-u-visually-hidden">{} rating </span>', prefix) if prefix else ""
-    if rating is None:
+    # A missing assessment reaches here as None, or as "" when the template looked up `assessment.rating`
+    # of no assessment (Django renders a failed lookup as the empty string).
+    if rating is None or rating == "":
         return format_html('<strong class="nhsuk-tag nhsuk-tag--white">{}Not assessed</strong>', hidden)
     return format_html(
         '<strong class="nhsuk-tag hl-rating {}">{}{} {}</strong>',
@@ -48,7 +51,7 @@ def rating_stylesheets(matrices):
 
 @register.filter
 def rating_css_class(rating) -> str:
-    return rating_class(rating) if rating is not None else ""
+    return rating_class(rating) if rating not in (None, "") else ""
 
 
 @register.simple_tag
@@ -88,3 +91,9 @@ def filter_select(field):
         format_html(' aria-describedby="{}-error"', field.id_for_label) if field.errors else "",
         options,
     )
+
+
+@register.simple_tag
+def cite(log, requirement: str) -> str:
+    """`{% cite log "hazard_log_approval" %}`: the clause of the log's own standard (hazardlog/clauses.py)."""
+    return clauses.cite(log.standard, requirement)

@@ -1,6 +1,8 @@
 """Change control pages: the audit trail of a hazard and of a log, and the CSO-approved issues of a log
 (approve, list, download exactly as approved, compare two)."""
 
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,6 +19,8 @@ from hazardlog import history, issues
 from hazardlog.access import get_log_for_user
 from hazardlog.forms_base import NHSFormHelper
 from hazardlog.models import Hazard, LogIssue, Role
+
+logger = logging.getLogger(__name__)
 
 
 class ApproveIssueForm(forms.Form):
@@ -88,6 +92,8 @@ def _issues_page(request, log, form, status=200):
         "form": form,
         "can_approve": log.user_role == Role.CSO,
         "next_numbers": issues.next_numbers(log),
+        # Said before the form, not only after a refused approval.
+        "no_full_name": "" if request.user.get_full_name() else issues.no_full_name_message(request.user),
     }
     return render(request, "hazardlog/change/issue_list.html", context, status=status)
 
@@ -119,8 +125,11 @@ DOWNLOADS = {
 }
 
 
-def issue_file_response(issue: LogIssue, kind: str) -> HttpResponse:
-    """The issue's workbook or JSON snapshot, byte for byte as approved, with its SHA-256 in a header."""
+def issue_file_response(request, issue: LogIssue, kind: str) -> HttpResponse:
+    """The issue's workbook or JSON snapshot, byte for byte as approved, with its SHA-256 in a header.
+
+    Refused (409) if the stored bytes no longer match the SHA-256 recorded at approval: only an edit below
+    the app can cause that (on PostgreSQL past a trigger), and an altered issue must not pass as approved."""
     if kind not in DOWNLOADS:
         raise Http404("No such download.")
     extension, content_type = DOWNLOADS[kind]
@@ -128,6 +137,20 @@ def issue_file_response(issue: LogIssue, kind: str) -> HttpResponse:
         content, checksum = bytes(issue.workbook), issue.workbook_sha256
     else:
         content, checksum = issues.canonical_json(issue.snapshot), issue.snapshot_sha256
+    computed = issues.sha256(content)
+    if computed != checksum:
+        logger.critical(
+            "Approved issue id=%s (%s issue %s) %s altered: SHA-256 recorded %s, stored bytes %s; not served",
+            issue.pk,
+            issue.log.name,
+            issue.number,
+            kind,
+            checksum,
+            computed,
+        )
+        file = "NHS workbook" if kind == "workbook" else "JSON snapshot"
+        context = {"issue": issue, "file": file, "recorded": checksum, "computed": computed}
+        return render(request, "hazardlog/change/issue_altered.html", context, status=409)
     name = get_valid_filename(f"{issue.log.name} hazard log issue {issue.number}.{extension}")
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
@@ -138,7 +161,7 @@ def issue_file_response(issue: LogIssue, kind: str) -> HttpResponse:
 @require_GET
 def issue_download(request, log_id, issue_id, kind):
     log = get_log_for_user(request.user, log_id)
-    return issue_file_response(get_object_or_404(LogIssue, log=log, pk=issue_id), kind)
+    return issue_file_response(request, get_object_or_404(LogIssue, log=log, pk=issue_id), kind)
 
 
 class CompareIssuesForm(forms.Form):
