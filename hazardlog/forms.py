@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.template.defaultfilters import filesizeformat
 
+from hazardlog.access import logs_for
 from hazardlog.forms_base import NHSFormHelper
 from hazardlog.models import (
     Cause,
@@ -21,6 +22,7 @@ from hazardlog.models import (
     RiskMatrix,
     Stage,
 )
+from hazardlog.presenters import control_title
 from hazardlog.text import CELL_MAX_CHARS
 from hazardlog.widgets import NHSDateField
 
@@ -77,8 +79,10 @@ class LogForm(forms.ModelForm):
             "matrix": "The risk acceptability criteria of your Clinical Risk Management Plan.",
         }
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, user, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.existing_log = None  # the user's own log of the same system and standard, for a link to it
         _require(self.fields["name"], "Enter the system name")
         self.fields["standard"].error_messages["required"] = "Choose the standard this log is kept under"
         self.fields["standard"].choices = [c for c in self.fields["standard"].choices if c[0]]
@@ -101,9 +105,23 @@ class LogForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         name, standard = data.get("name"), data.get("standard")
+        if not (name and standard):
+            return data
         others = HazardLog.objects.exclude(pk=self.instance.pk) if self.instance.pk else HazardLog.objects.all()
-        if name and standard and others.filter(name__iexact=name.strip(), standard=standard).exists():
-            self.add_error("name", f"There is already a {standard} hazard log for {name.strip()}")
+        existing = others.filter(name__iexact=name.strip(), standard=standard).first()
+        if existing is None:
+            return data
+        if logs_for(self.user).filter(pk=existing.pk).exists():
+            self.existing_log = existing
+            self.add_error("name", f"You are already a member of the {standard} hazard log for {existing.name}")
+        else:
+            # Another team's log: one system and standard have one log (a database constraint), so the name
+            # is refused, but without saying that a log has it.
+            self.add_error(
+                "name",
+                f"This system name cannot be used for a {standard} hazard log. Make it more specific, for example "
+                "with your organisation's name, or ask your administrator",
+            )
         return data
 
 
@@ -157,6 +175,8 @@ class HazardForm(forms.ModelForm):
                 validators=[MaxLengthValidator(2000)],
             )
             self.fields["revision"] = forms.IntegerField(widget=forms.HiddenInput)
+            # When the page was opened: on a conflict, the changes made since are shown.
+            self.fields["opened_at"] = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     def status_options(self) -> list[tuple]:
         """Each status radio with what the status means."""
@@ -240,7 +260,11 @@ class ControlForm(_ItemForm):
     def __init__(self, *args, kind: str, causes: list[tuple[int, str]], key=None, **kwargs):
         super().__init__(*args, key=key, **kwargs)
         self.kind = kind
-        self.title = f"{ControlKind(kind).label} control {key}"
+        # A saved control is named by its number, as on the hazard page and in its history; a new one has none yet.
+        if self.is_new:
+            self.title = f"{ControlKind(kind).label} control {key}"
+        else:
+            self.title = control_title(self.instance.number, kind, self.instance.control_type)
         self.fields["description"].label = "Description"
         self.fields["description"].error_messages["required"] = f"Describe {self.title.lower()}"
         self.fields["answers"].choices = causes
@@ -405,3 +429,36 @@ class ImportForm(forms.Form):
         if upload.size > limit:
             raise forms.ValidationError(f"The workbook must be smaller than {filesizeformat(limit)}")
         return upload
+
+
+# --- A hazard entered in error -----------------------------------------------------------------------
+
+
+class EnteredInErrorForm(forms.Form):
+    """Marks a hazard as entered in error, or takes the mark back; either way with a reason.
+
+    `mark` is the state the page was opened to reach: a second submission of the same page (or a page
+    opened before someone else changed it) finds the hazard already so and changes nothing.
+    """
+
+    mark = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="Why",
+        widget=_textarea(3),
+        validators=[MaxLengthValidator(2000)],
+        error_messages={"required": "Enter why"},
+    )
+
+    def __init__(self, *args, hazard: Hazard, **kwargs):
+        super().__init__(*args, initial={"mark": not hazard.entered_in_error}, **kwargs)
+        marking = not hazard.entered_in_error
+        self.fields["reason"].label = (
+            "Why was this hazard entered in error?" if marking else "Why is this hazard part of the log again?"
+        )
+        self.fields["reason"].error_messages["required"] = (
+            "Enter why the hazard was entered in error" if marking else "Enter why the hazard is restored"
+        )
+        self.fields["reason"].help_text = "Kept in the hazard's history."
+        self.helper = NHSFormHelper(
+            submit_label="Mark as entered in error" if marking else "Restore the hazard",
+        )

@@ -37,13 +37,18 @@ from hazardlog.snapshot import HazardRow, build_snapshot, to_json
 from hazardlog.sorting import sort_text
 from hazardlog.text import reference_key
 from hazardlog.workbook import guard, layout, reader
-from hazardlog.workbook.guard import Message, UploadRefused
+from hazardlog.workbook.grid import UNSTORABLE
+from hazardlog.workbook.guard import Message, Messages, UploadRefused
 from hazardlog.workbook.numbering import BULLET
 
 logger = logging.getLogger(__name__)
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 BATCH = 2000  # hazards written per round of bulk writes: bounds memory; fewer rounds were faster (bench)
+# The stored report is bounded whatever the file (the preview page reads it on every view): each side of a
+# change is shown up to CHANGE_CHARS characters, and the changes of at most REPORTED_CHANGES fields in all.
+CHANGE_CHARS = 2_000
+REPORTED_CHANGES = 2_000
 
 SCALAR_FIELDS = [
     ("reference", "Hazard number"),
@@ -164,14 +169,24 @@ class _Plan:
     actions: list[tuple[reader.ParsedHazard, str, list[dict]]] = field(default_factory=list)
     log_changes: list[dict] = field(default_factory=list)  # Cover Page fields that differ from the log's
     missing: list[str] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
+    messages: Messages = field(default_factory=Messages)
 
     @property
     def errors(self) -> int:
-        return sum(1 for m in self.messages if m.level == "error")
+        return self.messages.total("error")
 
     def report(self) -> dict:
         counts = Counter(action for _, action, _ in self.actions)
+        budget = REPORTED_CHANGES
+        hazards = []
+        for p, action, changes in self.actions:
+            shown = changes[: max(budget, 0)]
+            budget -= len(shown)
+            entry = {"reference": p.hazard.reference, "name": p.hazard.name, "action": action}
+            entry["changes"] = [{**c, "old": _clipped(c["old"]), "new": _clipped(c["new"])} for c in shown]
+            if len(shown) < len(changes):
+                entry["changes_not_listed"] = len(changes) - len(shown)
+            hazards.append(entry)
         return {
             "counts": {
                 "create": counts[CREATE],
@@ -179,28 +194,53 @@ class _Plan:
                 "unchanged": counts[UNCHANGED],
                 "missing_from_file": len(self.missing),
                 "errors": self.errors,
-                "warnings": sum(1 for m in self.messages if m.level == "warning"),
+                "warnings": self.messages.total("warning"),
             },
-            "hazards": [
-                {"reference": p.hazard.reference, "name": p.hazard.name, "action": action, "changes": changes}
-                for p, action, changes in self.actions
-            ],
+            "hazards": hazards,
             "missing_from_file": self.missing,
-            "log_changes": self.log_changes,
+            "log_changes": [{**c, "old": _clipped(c["old"]), "new": _clipped(c["new"])} for c in self.log_changes],
             "messages": [m.as_json() for m in self.messages],
+            "messages_not_listed": self.messages.omitted,
             "layout": self.parsed.layout,
             "sheet": self.parsed.sheet,
         }
 
 
-def _plan(snapshot, parsed: reader.ParsedLog, file_name: str) -> _Plan:
+def _clipped(text) -> str:
+    text = "" if text is None else str(text)
+    if len(text) <= CHANGE_CHARS:
+        return text
+    return f"{text[:CHANGE_CHARS]}… ({len(text) - CHANGE_CHARS:,} more characters not shown here)"
+
+
+def _entered_in_error(log) -> dict[str, str]:
+    """Reference key → reference of the log's hazards entered in error: no part of the snapshot, but their
+    numbers stay taken."""
+    rows = Hazard.objects.filter(log=log, entered_in_error=True).values_list("reference_key", "reference")
+    return dict(rows)
+
+
+def _plan(snapshot, parsed: reader.ParsedLog, file_name: str, taken: dict[str, str] | None = None) -> _Plan:
     existing = {reference_key(row.reference): row for row in snapshot.hazards}
-    plan = _Plan(parsed=parsed, messages=list(parsed.messages))
+    taken = taken or {}
+    plan = _Plan(parsed=parsed, messages=Messages(parsed.messages))
     in_file = set()
     for item in parsed.hazards:
         key = reference_key(item.hazard.reference)
         in_file.add(key)
         old = existing.get(key)
+        if old is None and key in taken:
+            plan.messages.append(
+                Message(
+                    "error",
+                    f"Hazard {item.hazard.reference}: this number belongs to hazard {taken[key]}, which was marked "
+                    "as entered in error in this log. Give the row another hazard number, or restore that hazard "
+                    "first (on its page).",
+                    parsed.sheet,
+                    item.row,
+                    item.columns.get("reference", ""),
+                )
+            )
         if old is None:
             plan.actions.append((item, CREATE, []))
         else:
@@ -261,14 +301,14 @@ def preview_import(log, file_name: str, content: bytes, user) -> ImportRecord:
     record = ImportRecord(
         log=log,
         user=user,
-        file_name=(file_name or "")[:255],
+        file_name=UNSTORABLE.sub("", file_name or "")[:255],
         sha256=hashlib.sha256(content).hexdigest(),
         size=len(content),
     )
     try:
         with collector_paused():
             snapshot, parsed = _read(log, file_name, content)
-            plan = _plan(snapshot, parsed, record.file_name)
+            plan = _plan(snapshot, parsed, record.file_name, _entered_in_error(log))
     except UploadRefused as refusal:
         record.status = ImportStatus.REFUSED
         record.report = _refused_report(refusal.message)
@@ -346,6 +386,23 @@ def cancel_import(record: ImportRecord, user) -> ImportRecord:
     return record
 
 
+def expire_previews(older_than) -> int:
+    """Cancel the previews left unconfirmed since before `older_than`, dropping their kept upload; the
+    records stay (with their report) as the trail of what was uploaded. Returns how many were cancelled."""
+    stale = ImportRecord.objects.filter(status=ImportStatus.PREVIEWED, created_at__lt=older_than)
+    cancelled = 0
+    for pk in stale.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            locked = ImportRecord.objects.select_for_update().filter(pk=pk, status=ImportStatus.PREVIEWED).first()
+            if locked is None:  # confirmed or cancelled meanwhile
+                continue
+            locked.status, locked.content = ImportStatus.CANCELLED, b""
+            locked.report = {**locked.report, "cancelled_by": "", "expired": True}
+            locked.save(update_fields=["status", "content", "report"])
+            cancelled += 1
+    return cancelled
+
+
 def _apply(record: ImportRecord, user) -> None:
     log = HazardLog.objects.select_for_update().get(pk=record.log_id)
     content = bytes(record.content)
@@ -360,7 +417,7 @@ def _apply(record: ImportRecord, user) -> None:
             "The log has changed since this preview (someone edited it, imported into it or approved an issue). "
             "Upload the file again to see a fresh preview."
         )
-    plan = _plan(snapshot, parsed, record.file_name)
+    plan = _plan(snapshot, parsed, record.file_name, _entered_in_error(log))
     if plan.errors:
         raise ImportRefused(
             "This import has errors, so it cannot be applied. Correct the workbook and upload it again."

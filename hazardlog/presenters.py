@@ -133,6 +133,16 @@ def next_reference(log) -> str:
 # --- A hazard laid out for reading -------------------------------------------------------------------
 
 
+def control_title(number: int, kind: str, control_type: str = "") -> str:
+    """How every page names a control: by its stored number, which is its identity (the data export's
+    Control Number), with its kind and type. The NHS workbook lists it under the numbers of the causes it
+    answers instead, which the hazard page shows beside it."""
+    kind_label = dict(ControlKind.choices).get(kind, kind).lower()
+    if control_type:
+        return f"Control {number} ({kind_label}, {dict(ControlType.choices).get(control_type, control_type)})"
+    return f"Control {number} ({kind_label})"
+
+
 @dataclass
 class CauseWithControls:
     cause: object
@@ -168,22 +178,23 @@ def read_hazard(hazard) -> HazardReading:
     """Group a hazard's (prefetched) causes and controls as a CSO reads them: each cause with the
     controls that answer it, then the controls by kind and type."""
     causes = [c for c in hazard.causes.all() if not c.withdrawn]
-    controls = [c for c in hazard.controls.all() if not c.withdrawn]
+    every_control = list(hazard.controls.all())
+    for control in every_control:
+        control.title = control_title(control.number, control.kind, control.control_type)
+    controls = [c for c in every_control if not c.withdrawn]
     current = {cause.pk for cause in causes}
     answering = defaultdict(lambda: {ControlKind.EXISTING: [], ControlKind.ADDITIONAL: []})
     unlinked = {ControlKind.EXISTING: [], ControlKind.ADDITIONAL: []}
     for control in controls:
-        linked = [cause.pk for cause in control.causes.all() if cause.pk in current]
-        for pk in linked:
-            answering[pk][control.kind].append(control)
+        linked = [cause for cause in control.causes.all() if cause.pk in current]
+        for cause in linked:
+            answering[cause.pk][control.kind].append(control)
         if not linked:
             unlinked[control.kind].append(control)
+        # The numbers the NHS workbook lists the control under.
+        control.cause_numbers = sorted(cause.number for cause in linked)
     existing = [c for c in controls if c.kind == ControlKind.EXISTING]
     additional = [c for c in controls if c.kind == ControlKind.ADDITIONAL]
-    # Named as the hazard form names them: by position among the controls of their kind.
-    for kind_controls in (existing, additional):
-        for position, control in enumerate(kind_controls, start=1):
-            control.title = f"{control.get_kind_display()} control {position}"
     return HazardReading(
         hazard=hazard,
         causes=[
@@ -199,7 +210,7 @@ def read_hazard(hazard) -> HazardReading:
         initial=hazard.assessment(Stage.INITIAL),
         residual=hazard.assessment(Stage.RESIDUAL),
         withdrawn_causes=[c for c in hazard.causes.all() if c.withdrawn],
-        withdrawn_controls=[c for c in hazard.controls.all() if c.withdrawn],
+        withdrawn_controls=[c for c in every_control if c.withdrawn],
     )
 
 
@@ -261,9 +272,11 @@ def log_summaries(user) -> list[LogSummary]:
     """The user's logs, each with its hazard counts by status and by residual rating (two queries)."""
     from hazardlog.access import logs_for
 
-    residual = Q(hazards__assessments__stage=Stage.RESIDUAL)
+    # Hazards entered in error are kept but not counted.
+    counted = Q(hazards__entered_in_error=False)
+    residual = counted & Q(hazards__assessments__stage=Stage.RESIDUAL)
     counts = {
-        f"status_{value}": Count("hazards", filter=Q(hazards__status=value), distinct=True)
+        f"status_{value}": Count("hazards", filter=counted & Q(hazards__status=value), distinct=True)
         for value in HazardStatus.values
     }
     counts |= {
@@ -274,7 +287,7 @@ def log_summaries(user) -> list[LogSummary]:
     }
     logs = list(
         logs_for(user)
-        .annotate(role=F("memberships__role"), total=Count("hazards", distinct=True), **counts)
+        .annotate(role=F("memberships__role"), total=Count("hazards", filter=counted, distinct=True), **counts)
         .order_by("name", "standard")
     )
     ratings = defaultdict(dict)
@@ -308,18 +321,32 @@ def _rating_number(stage: str):
 
 
 def hazard_list(log):
-    """The log's hazards with what the list shows: ratings as numbers, in natural reference order."""
+    """The log's hazards with what the list shows: ratings as numbers, in natural reference order.
+    Hazards entered in error are left out (`entered_in_error` lists them)."""
     return (
-        Hazard.objects.filter(log=log)
+        Hazard.objects.filter(log=log, entered_in_error=False)
         .only("id", "log_id", "reference", "name", "status", "owner", "updated_at", "reference_sort")
         .annotate(initial_rating=_rating_number(Stage.INITIAL), residual_rating=_rating_number(Stage.RESIDUAL))
         .order_by("reference_sort", "id")
     )
 
 
+def entered_in_error(log) -> list:
+    """The log's hazards marked as entered in error: kept, listed apart from the log's hazards."""
+    return list(
+        Hazard.objects.filter(log=log, entered_in_error=True)
+        .only("id", "log_id", "reference", "name", "entered_in_error_reason", "reference_sort")
+        .order_by("reference_sort", "id")
+    )
+
+
 def owners(log) -> list[str]:
     return list(
-        Hazard.objects.filter(log=log).exclude(owner="").order_by("owner").values_list("owner", flat=True).distinct()
+        Hazard.objects.filter(log=log, entered_in_error=False)
+        .exclude(owner="")
+        .order_by("owner")
+        .values_list("owner", flat=True)
+        .distinct()
     )
 
 

@@ -30,6 +30,19 @@ def save_log(log: HazardLog, user, reason: str) -> HazardLog:
     return log
 
 
+def mark_entered_in_error(hazard: Hazard, user, reason: str, mark: bool = True) -> bool:
+    """Mark a hazard as entered in error (kept, but no longer part of the log's documents and counts), or
+    take the mark back. Returns False, writing nothing, if the hazard is already so."""
+    with transaction.atomic():
+        locked = Hazard.objects.select_for_update().get(pk=hazard.pk)
+        if locked.entered_in_error == mark:
+            return False
+        locked.entered_in_error = mark
+        locked.entered_in_error_reason = reason if mark else ""
+        _track(locked, user, reason).save()
+    return True
+
+
 @dataclass
 class CauseChange:
     """A cause as submitted: `pk` of a current cause, or None for a new one. `key` is the number the page
@@ -62,11 +75,21 @@ class AssessmentChange:
     rationale: str = ""
 
 
+def _latest_record(hazard: Hazard):
+    """The newest history record of the hazard or anything under it (whoever moved its revision last)."""
+    tracks = ((Hazard, "id"), (Cause, "hazard_id"), (Control, "hazard_id"), (RiskAssessment, "hazard_id"))
+    records = [
+        model.history.model.objects.filter(**{key: hazard.pk}).select_related("history_user").first()
+        for model, key in tracks
+    ]
+    return max((record for record in records if record), key=lambda record: record.history_date, default=None)
+
+
 class StaleHazard(Exception):
     """Someone else saved the hazard after the form was opened; nothing was saved."""
 
     def __init__(self, hazard: Hazard):
-        latest = hazard.history.select_related("history_user").first()
+        latest = _latest_record(hazard)
         self.by = latest.history_user if latest else None
         self.at = latest.history_date if latest else None
         self.revision = hazard.revision

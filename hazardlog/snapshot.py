@@ -121,7 +121,9 @@ def build_snapshot(log) -> LogSnapshot:
     from hazardlog.sorting import natural_key
 
     table = risk.MatrixTable.load(log.matrix)
-    rows = _hazard_rows(log.hazards.all(), within={"hazard__log": log})
+    # A hazard entered in error is kept in the database but is no part of the log: not in its documents.
+    current = {"hazard__log": log, "hazard__entered_in_error": False}
+    rows = _hazard_rows(log.hazards.filter(entered_in_error=False), within=current)
     rows.sort(key=lambda row: natural_key(row.reference))
     issues = log.issues.select_related("approved_by").defer("workbook", "snapshot").order_by("approved_at")
     cover = {name: getattr(log, name) for name in COVER_FIELDS}

@@ -566,8 +566,8 @@ _CONTROL_PREFETCH = (
 
 def control_rows(log) -> list[Control]:
     """The log's rows in natural hazard order: its controls (withdrawn ones left out) by number, or one
-    blank control for a hazard that has none."""
-    hazards = log.hazards.prefetch_related(
+    blank control for a hazard that has none. Hazards entered in error are no part of the log."""
+    hazards = log.hazards.filter(entered_in_error=False).prefetch_related(
         Prefetch("causes", queryset=_active_causes()),
         Prefetch(
             "controls",

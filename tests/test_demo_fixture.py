@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Count
 
-from hazardlog import risk
+from hazardlog import issues, risk
 from hazardlog.management.commands.load_demo import DEMO_LOG
 from hazardlog.models import (
     Cause,
@@ -178,3 +178,11 @@ def test_reloading_the_nhs_matrix_re_rates_assessments_of_other_logs(log):
     assert RiskCell.objects.get(pk=cell.pk).rating.number == 3
     assert RiskAssessment.objects.get(hazard=hazard, stage=Stage.INITIAL).rating.number == 3
     assert RiskCell.objects.get(pk=cell.pk).history.first().history_change_reason == "NHS risk matrix reloaded"
+
+
+def test_the_demo_login_can_approve_an_issue_of_the_demo_log_in_its_own_name(db):
+    load_demo()
+    user = get_user_model().objects.get(username="demo")
+    log = HazardLog.objects.get_by_natural_key(*DEMO_LOG)
+    issue = issues.approve_issue(log, "1.0", "Approved for the demo", user)
+    assert issue.approved_by == user and user.get_full_name() == "Priya Raman"

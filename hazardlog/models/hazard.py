@@ -42,9 +42,14 @@ class Hazard(NoDeleteModel):
         validators=cell_length,
         help_text="Why the hazard was closed or transferred (and to whom).",
     )
+    # A hazard written down by mistake cannot be deleted (DCB0129 3.1): it is marked, with why, and then
+    # left out of exports, issues, the hazard list and the counts. The mark can be taken back.
+    entered_in_error = models.BooleanField(default=False)
+    entered_in_error_reason = models.TextField("why it was entered in error", blank=True, validators=cell_length)
     raised_on = models.DateField("date raised", default=timezone.localdate)
     updated_at = models.DateTimeField("last updated", auto_now=True)
-    # Incremented on every save; an edit carries the revision it started from (no lost updates).
+    # Moves on every save of the hazard and on every write under it (migration 0008's triggers); an edit
+    # carries the revision it started from, and a save from an older one is refused (no lost updates).
     revision = models.PositiveIntegerField(default=1, editable=False)
 
     history = HistoricalRecords()
@@ -59,7 +64,13 @@ class Hazard(NoDeleteModel):
                 name="closed_or_transferred_hazard_has_reason",
             ),
             models.CheckConstraint(condition=models.Q(status__in=HazardStatus.values), name="hazard_status_is_known"),
-            *fits_in_a_cell("description", "clinical_impact", "actions", "status_reason", prefix="hazard"),
+            models.CheckConstraint(
+                condition=models.Q(entered_in_error=False) | ~models.Q(entered_in_error_reason=""),
+                name="hazard_entered_in_error_has_reason",
+            ),
+            *fits_in_a_cell(
+                "description", "clinical_impact", "actions", "status_reason", "entered_in_error_reason", prefix="hazard"
+            ),
         ]
         indexes = [models.Index(fields=["log", "reference_sort", "id"], name="hazard_natural_order")]
 
@@ -85,7 +96,10 @@ class Hazard(NoDeleteModel):
         self.reference_key = reference_key(self.reference)
         self.reference_sort = sort_text(self.reference)
         if self.pk:
-            self.revision += 1
+            # From the stored revision, not the one in memory: a write to a cause, control or assessment
+            # moves it in the database (migration 0008), and a stale copy must never write it back lower.
+            stored = Hazard.objects.filter(pk=self.pk).values_list("revision", flat=True).first()
+            self.revision = (self.revision if stored is None else stored) + 1
         super().save(*args, **kwargs)
 
     def assessment(self, stage: str):

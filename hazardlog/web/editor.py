@@ -5,6 +5,7 @@ Works without JavaScript: an "Add another" button posts the page back with one m
 """
 
 from django.forms.utils import ErrorDict, ErrorList
+from django.utils import timezone
 
 from hazardlog import history, services
 from hazardlog.forms import AssessmentForm, CauseFormSetFactory, ControlFormSetFactory, HazardForm
@@ -34,7 +35,11 @@ class HazardEditor:
                 total = f"{self.adding}-TOTAL_FORMS"
                 data[total] = str(int(data[total]) + 1 if data.get(total, "").isdigit() else 1)
 
-        initial = {"revision": self.hazard.revision} if self.editing else {"reference": next_reference(log)}
+        initial = (
+            {"revision": self.hazard.revision, "opened_at": timezone.now()}
+            if self.editing
+            else {"reference": next_reference(log)}
+        )
         self.form = HazardForm(data, instance=self.hazard, editing=self.editing, initial=initial)
 
         causes, controls = Cause.objects.none(), Control.objects.none()
@@ -189,7 +194,7 @@ class HazardEditor:
         typed fields differ from what they saved, are shown above the form."""
         opened = self.form.cleaned_data["revision"]
         self.conflict = conflict
-        self.theirs = history.changes_since(self.hazard, opened)
+        self.theirs = history.changes_since(self.hazard, opened, self.form.cleaned_data.get("opened_at"))
         saved = Hazard.objects.get(pk=self.hazard.pk)
         self.yours = [
             (self.form.fields[name].label, getattr(saved, name), value)
@@ -198,6 +203,7 @@ class HazardEditor:
         ]
         self.form.data = self.form.data.copy()
         self.form.data["revision"] = str(conflict.revision)
+        self.form.data["opened_at"] = timezone.now().isoformat()
 
     # The error summary, in the order of the page -------------------------------------------------------
 

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from hazardlog import presenters, services
 from hazardlog.access import can, get_log_for_user
+from hazardlog.forms import EnteredInErrorForm
 from hazardlog.models import Cause, Control, Hazard, RiskAssessment, Role
 from hazardlog.web.editor import HazardEditor
 from hazardlog.workbook.writer import CellTooLong
@@ -36,6 +37,7 @@ def hazard_detail(request, log_id, hazard_id):
             "matrix": presenters.MatrixView.load(log.matrix_id),
             "last_change": hazard.history.select_related("history_user").first(),
             "can_edit": can(log.user_role, Role.EDITOR),
+            "is_cso": can(log.user_role, Role.CSO),
         },
     )
 
@@ -71,6 +73,28 @@ def hazard_edit(request, log_id, hazard_id):
             messages.success(request, f"Hazard {hazard.reference} saved.")
             return redirect("hazardlog:hazard_detail", log.pk, hazard.pk)
     return _form_page(request, log, editor)
+
+
+@login_required
+def hazard_entered_in_error(request, log_id, hazard_id):
+    """The CSO marks a hazard as entered in error (or restores it): a decision about what the log holds."""
+    log = get_log_for_user(request.user, log_id, Role.CSO)
+    hazard = get_object_or_404(Hazard, log=log, pk=hazard_id)
+    form = EnteredInErrorForm(_posted(request), hazard=hazard)
+    if request.method == "POST" and form.is_valid():
+        mark = form.cleaned_data["mark"]
+        if services.mark_entered_in_error(hazard, request.user, form.cleaned_data["reason"], mark):
+            done = "marked as entered in error" if mark else "restored to the log"
+            messages.success(request, f"Hazard {hazard.reference} {done}.")
+        else:
+            messages.info(request, f"Hazard {hazard.reference} was already {'marked' if mark else 'restored'}.")
+        return redirect("hazardlog:hazard_detail", log.pk, hazard.pk)
+    return render(
+        request,
+        "hazardlog/hazard_entered_in_error.html",
+        {"log": log, "hazard": hazard, "form": form, "form_has_errors": bool(form.errors)},
+        status=400 if form.errors else 200,
+    )
 
 
 def _posted(request):

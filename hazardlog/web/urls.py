@@ -11,6 +11,11 @@ urlpatterns = [
     path("logs/<int:log_id>/hazards/new/", hazards.hazard_create, name="hazard_create"),
     path("logs/<int:log_id>/hazards/<int:hazard_id>/", hazards.hazard_detail, name="hazard_detail"),
     path("logs/<int:log_id>/hazards/<int:hazard_id>/edit/", hazards.hazard_edit, name="hazard_edit"),
+    path(
+        "logs/<int:log_id>/hazards/<int:hazard_id>/entered-in-error/",
+        hazards.hazard_entered_in_error,
+        name="hazard_entered_in_error",
+    ),
     path("logs/<int:log_id>/matrix/", matrix.matrix, name="matrix"),
     path("logs/<int:log_id>/export/<str:kind>/", transfer.export, name="export"),
     path("logs/<int:log_id>/import/", transfer.import_upload, name="import_upload"),
