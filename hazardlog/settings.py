@@ -5,6 +5,7 @@ cookies are secure and HSTS is on. `make run` and the tests set DEBUG=true expli
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -63,13 +64,18 @@ INSTALLED_APPS = [
     "crispy_forms",
     "django_filters",
     "import_export",
-    "simple_history",
+    # Before simple_history: its own clean_old_history and clean_duplicate_history (refusals) win.
     "hazardlog",
+    "simple_history",
+    "axes",
     "resources",
 ]
 
 MIDDLEWARE = [
+    # First: one JSON line per request with the status and duration the client sees (hazardlog/operations).
+    "hazardlog.operations.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "hazardlog.bodylimit.RequestBodyLimitMiddleware",  # before anything reads the body
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,9 +84,13 @@ MIDDLEWARE = [
     # Every page needs a signed-in user unless its view is marked @login_not_required (guidance, sign-in).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: it signs out a session past its absolute lifetime and says so on the sign-in page.
+    "hazardlog.accounts.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a refused sign-in into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hazardlog.urls"
@@ -104,7 +114,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
+        # Persistent connections in production (the hazard list served ~50% more requests/s than with a new
+        # connection per request); each is checked before a request reuses it, so a database restart is survived.
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0 if DEBUG else 60),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -112,13 +125,50 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttling (django-axes). Its backend comes first so that a locked-out account or address is
+# refused before any password is hashed: a flood of failures costs a database query each, not a hash.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("HAZARDLOG_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("HAZARDLOG_LOGIN_COOLOFF_MINUTES", 15))
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() < 60:
+    raise ImproperlyConfigured("HAZARDLOG_LOGIN_FAILURE_LIMIT and HAZARDLOG_LOGIN_COOLOFF_MINUTES must be at least 1")
+# Each counted on its own: an account guessed at from many addresses, and one address trying many accounts.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Not axes' reset on success, which would also clear the address's failures on other accounts: someone
+# with an account could sign in between guesses to reset them. hazardlog.accounts clears only the account's.
+AXES_RESET_ON_SUCCESS = False
+# Attempts while locked out are refused but not recorded: the lock ends a fixed time after the last counted
+# failure, and a flood of refused attempts writes nothing.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False  # no banner on every manage.py command
+AXES_LOCKOUT_CALLABLE = "hazardlog.accounts.locked_out"
+AXES_CLIENT_IP_CALLABLE = "hazardlog.accounts.client_ip"
+# Behind N proxies that each append to X-Forwarded-For, the client is the N-th address from the right.
+HAZARDLOG_TRUSTED_PROXIES = envint("HAZARDLOG_TRUSTED_PROXIES", 0)
+
+# Sessions end after HAZARDLOG_SESSION_IDLE_MINUTES without a request (each request renews the cookie),
+# and HAZARDLOG_SESSION_MAX_HOURS after signing in whatever the activity (hazardlog.accounts).
+SESSION_COOKIE_AGE = 60 * envint("HAZARDLOG_SESSION_IDLE_MINUTES", 30)
+SESSION_SAVE_EVERY_REQUEST = True
+HAZARDLOG_SESSION_MAX_HOURS = envint("HAZARDLOG_SESSION_MAX_HOURS", 12)
+if SESSION_COOKIE_AGE < 60 or HAZARDLOG_SESSION_MAX_HOURS < 1:
+    raise ImproperlyConfigured("HAZARDLOG_SESSION_IDLE_MINUTES and HAZARDLOG_SESSION_MAX_HOURS must be at least 1")
+
+# Password reset e-mails need an SMTP server; without EMAIL_HOST the reset page says to ask an administrator.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -160,7 +210,16 @@ CONTENT_SECURITY_POLICY = {
 HAZARDLOG_MAX_UPLOAD_BYTES = envint("HAZARDLOG_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 HAZARDLOG_MAX_UNCOMPRESSED_BYTES = envint("HAZARDLOG_MAX_UNCOMPRESSED_BYTES", 100 * 1024 * 1024)
 HAZARDLOG_MAX_HAZARDS = envint("HAZARDLOG_MAX_HAZARDS", 10_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = HAZARDLOG_MAX_UPLOAD_BYTES + 1024 * 1024
+# Work bounds checked while a workbook is streamed, so that any upload within the limits above is read or
+# refused in seconds (bench/upload_bounds.py): zip parts, XML tags when unpacked, rows and cells read.
+HAZARDLOG_MAX_PARTS = envint("HAZARDLOG_MAX_PARTS", 1_000)
+HAZARDLOG_MAX_XML_TAGS = envint("HAZARDLOG_MAX_XML_TAGS", 2_000_000)
+HAZARDLOG_MAX_ROWS = envint("HAZARDLOG_MAX_ROWS", 50_000)
+HAZARDLOG_MAX_CELLS = envint("HAZARDLOG_MAX_CELLS", 250_000)
+HAZARDLOG_MAX_MESSAGES = envint("HAZARDLOG_MAX_MESSAGES", 500)  # errors and warnings kept in a report
+# Request bodies (hazardlog/bodylimit.py): the workbook import may send an upload plus its form; others far less.
+HAZARDLOG_MAX_BODY_BYTES = envint("HAZARDLOG_MAX_BODY_BYTES", 2 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = HAZARDLOG_MAX_BODY_BYTES  # form fields other than files
 FILE_UPLOAD_MAX_MEMORY_SIZE = HAZARDLOG_MAX_UPLOAD_BYTES + 1024 * 1024
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
@@ -169,6 +228,8 @@ IMPORT_EXPORT_TMP_STORAGE_CLASS = "hazardlog.admin_uploads.DatabaseStorage"
 
 # Production hardening: on unless DEBUG, each overridable for a proxy that terminates TLS.
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers often check health over plain HTTP: /healthz answers there rather than redirecting.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
@@ -184,6 +245,16 @@ if os.environ.get("SECURE_PROXY_SSL_HEADER"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "hazardlog.operations.requestlog.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "requests": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes logs each failed sign-in and lock-out as a warning, and chatters at INFO.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # One JSON line per request (hazardlog/operations/requestlog.py), not repeated by the root's handler.
+        "hazardlog.requests": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+    },
 }
