@@ -19,7 +19,7 @@ def write_creation_history(apps, schema_editor):
         historical = apps.get_model("hazardlog", f"Historical{name}")
         recorded = set(historical.objects.values_list("id", flat=True))
         tracked = [field.attname for field in historical._meta.concrete_fields if not field.name.startswith("history")]
-        historical.objects.bulk_create(
+        historical.objects.bulk_create(  # untracked: a history table, which has no history of its own
             historical(
                 **{attname: getattr(row, attname) for attname in tracked},
                 history_date=now,
