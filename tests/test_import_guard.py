@@ -196,3 +196,23 @@ def test_xml_attacks_in_the_workbook_part_are_refused(refused):
         return BILLION_LAUGHS + xml.split("?>", 1)[-1]
 
     refused("attack.xlsx", rewrite(workbook([hazard_row("H1")]), "xl/workbook.xml", attack), "XML entity")
+
+
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/worksheets/sheet1.xml", "[Content_Types].xml"])
+def test_declarations_are_refused_by_a_scan_whatever_parser_openpyxl_uses(refused, part):
+    """With lxml installed (python-docx brings it), openpyxl parses with lxml, not defusedxml: the guard's own
+    scan refuses the declarations first, so the outcome does not depend on which parser is installed."""
+    content = rewrite(workbook([hazard_row("H1")]), part, lambda xml: BILLION_LAUGHS + xml.split("?>", 1)[-1])
+    refused("attack.xlsx", content, f"XML entity or document type declarations (in its part {part})")
+
+
+def test_a_declaration_in_a_utf16_part_is_refused(refused):
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook([hazard_row("H1")]))) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                xml = BILLION_LAUGHS + data.decode("utf-8").split("?>", 1)[-1]
+                data = xml.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+            target.writestr(item, data)
+    refused("attack.xlsx", out.getvalue(), "XML entity or document type declarations (in its part xl/workbook.xml)")

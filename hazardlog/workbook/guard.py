@@ -6,6 +6,7 @@ this check: Python's zipfile stops each member at the size the directory declare
 its CRC check, so nothing ever expands beyond the total checked here.
 """
 
+import codecs
 import io
 import zipfile
 from dataclasses import dataclass
@@ -158,6 +159,36 @@ def _check_archive(name: str, archive: zipfile.ZipFile) -> None:
     _check_tags(name, archive, members)
 
 
+# Excel never writes these. Refused here, by a byte scan of every XML part, whichever XML parser openpyxl
+# then uses: with lxml installed (python-docx brings it) openpyxl parses with lxml rather than defusedxml.
+# Parts in UTF-16 (SharePoint's customXml items are) are decoded for the scan, so that a declaration
+# cannot hide between NUL bytes.
+_DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _xml_decoder(start: bytes):
+    """For an XML part: a function giving its chunks as UTF-8 bytes; None for a binary part (an image)."""
+    if start.startswith(_UTF16):
+        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        return lambda chunk: decoder.decode(chunk).encode()
+    if start.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<"):
+        return lambda chunk: chunk
+    return None
+
+
+def _check_declarations(name: str, part: str, data: bytes) -> None:
+    if any(marker in data for marker in _DECLARATIONS):
+        _refuse_declarations(name, part)
+
+
+def _refuse_declarations(name: str, part: str):
+    raise UploadRefused(
+        f"{name} contains XML entity or document type declarations (in its part {part}), which Excel never "
+        "writes and which are used in attacks; it was not read. Save it again from Excel."
+    )
+
+
 def _check_tags(name: str, archive: zipfile.ZipFile, members) -> None:
     """Count the XML tags of every part, streamed (a fraction of a second for the largest workbook allowed):
     the cost of parsing grows with them, and a small file can hold millions of tiny elements (empty rows,
@@ -166,7 +197,14 @@ def _check_tags(name: str, archive: zipfile.ZipFile, members) -> None:
     tags = 0
     for member in members:
         with archive.open(member) as part:
+            tail, first, as_utf8 = b"", True, None
             while chunk := part.read(1 << 20):
+                if first:  # images and other binary parts are not XML: only XML parts are scanned
+                    first, as_utf8 = False, _xml_decoder(chunk)
+                if as_utf8:
+                    text = as_utf8(chunk)
+                    _check_declarations(name, member.filename, tail + text)
+                    tail = text[-16:]
                 tags += chunk.count(b"<")
                 if tags > limit:
                     raise UploadRefused(
