@@ -16,6 +16,36 @@ CLAUSES = {
         Standard.DCB0129: "DCB0129 3.3.3",
         Standard.DCB0160: "the safety case report clauses of DCB0160",
     },
+    # The completeness checks of the safety case (safetycase/checks/), one requirement each.
+    "safety_case": {Standard.DCB0129: "DCB0129 3.4.1", Standard.DCB0160: "the safety case clauses of DCB0160"},
+    "risk_estimation": {
+        Standard.DCB0129: "DCB0129 4.4.1",
+        Standard.DCB0160: "the risk estimation clauses of DCB0160",
+    },
+    "residual_risk": {
+        Standard.DCB0129: "DCB0129 6.1.3",
+        Standard.DCB0160: "the residual risk clauses of DCB0160",
+    },
+    "benefit_risk": {
+        Standard.DCB0129: "DCB0129 6.2.1",
+        Standard.DCB0160: "the benefit–risk clauses of DCB0160",
+    },
+    "control_implementation": {
+        Standard.DCB0129: "DCB0129 6.3.1",
+        Standard.DCB0160: "the control implementation clauses of DCB0160",
+    },
+    "control_verification": {
+        Standard.DCB0129: "DCB0129 6.3.2",
+        Standard.DCB0160: "the control verification clauses of DCB0160",
+    },
+    "risk_acceptance": {
+        Standard.DCB0129: "DCB0129 6.4.1",
+        Standard.DCB0160: "the risk acceptance clauses of DCB0160",
+    },
+    "formal_review": {
+        Standard.DCB0129: "DCB0129 7.1.2",
+        Standard.DCB0160: "the safety review clauses of DCB0160",
+    },
 }
 
 

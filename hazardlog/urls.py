@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/password_reset/", accounts.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("resources/", include("resources.urls")),
+    path("", include("safetycase.urls")),
     path("", include("hazardlog.web.urls")),
 ]

@@ -30,6 +30,7 @@ from hazardlog.models import (
     SeverityLevel,
 )
 from hazardlog.models.base import WriteWithoutHistoryRefused
+from safetycase.models import RelatedDocument, SafetyCase, TestIssue
 from tests import factories
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no such trigger (README)")
@@ -59,9 +60,13 @@ UPDATES = {
 }
 
 
+# Checked in tests/test_safetycase_pages.py, where their rows are made.
+SAFETY_CASE_MODELS = {SafetyCase, RelatedDocument, TestIssue}
+
+
 def test_every_tracked_model_is_checked():
     tracked = {model for model in apps.get_models() if hasattr(model._meta, "simple_history_manager_attribute")}
-    assert tracked == set(UPDATES)
+    assert tracked == set(UPDATES) | SAFETY_CASE_MODELS
 
 
 @pytest.mark.parametrize(("model", "field", "value"), [(model, *update) for model, update in UPDATES.items()])
@@ -129,7 +134,7 @@ def test_every_history_table_and_the_issue_table_has_the_append_only_trigger():
     with connection.cursor() as cursor:
         cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%%_append_only'")
         guarded = {table for (table,) in cursor.fetchall()}
-    assert len(history_tables()) == 12
+    assert len(history_tables()) == 15  # 12 of the hazard log, 3 of the safety case (its migration 0002)
     assert history_tables() | {"hazardlog_logissue"} == guarded
 
 
@@ -137,7 +142,7 @@ def test_every_history_table_and_the_issue_table_has_the_append_only_trigger():
 @pytest.mark.django_db
 def test_the_migration_can_be_reversed():
     [operation] = import_module("hazardlog.migrations.0007_append_only_history").Migration.operations
-    count = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%%_append_only'"
+    count = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'hazardlog%%_append_only'"
     with connection.schema_editor() as editor:
         operation.database_backwards("hazardlog", editor, None, None)
     with connection.cursor() as cursor:
@@ -163,6 +168,9 @@ def one_row_in_every_history_table(matrix, user):
     log = factories.make_log(matrix=matrix)
     factories.make_hazard(log, "H1")
     log.memberships.create(user=user, role="cso")
+    SafetyCase.objects.create(log=log, introduction="Scope")
+    RelatedDocument.objects.create(log=log, title="CRMP")
+    TestIssue.objects.create(log=log, reference="T1", description="Slow search")
     return issues.approve_issue(log, "1.0", "Approved for release 1", user)
 
 

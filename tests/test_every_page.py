@@ -32,6 +32,8 @@ from hazardlog.models import (
     Stage,
 )
 from resources import guidance
+from safetycase.models import RelatedDocument, SafetyCase, TestIssue
+from safetycase.sections import SECTIONS
 from tests import factories
 
 # Values for each URL parameter name: (the state's own, another team's, one that does not exist).
@@ -46,6 +48,11 @@ PARAMETERS = {
     "matrix_id": lambda state: ([state.log.matrix_id], [state.other_log.matrix_id], MISSING),
     "kind": lambda state: ([*exports.KINDS, "workbook", "snapshot"], [], "nonsense"),
     "slug": lambda state: (list(guidance.PAGES_BY_SLUG), [], "no-such-page"),
+    "section": lambda state: ([section.slug for section in SECTIONS], [], "no_such_section"),
+    "document_id": lambda state: ([state.document_id], [state.other_document_id], MISSING),
+    "test_issue_id": lambda state: ([state.test_issue_id], [state.other_test_issue_id], MISSING),
+    # The PDF is the DOCX converted by LibreOffice (seconds each): tests/test_safetycase_report.py covers it.
+    "report_format": lambda state: (["docx"], [], "nonsense"),
     "uidb64": lambda state: (["MQ"], [], "not-base64"),
     "token": lambda state: (["set-password"], [], "abc-123"),
 }
@@ -184,6 +191,14 @@ class State:
         self.hazard_ids = [self._hazard(n, item).pk for n, item in enumerate(spec["hazards"], start=1)]
         self.issue_ids = self._issues(spec["issues"])
         self.import_ids = [self._import(kind) for kind in spec["imports"]]
+        self.document_id, self.test_issue_id = self._safety_case(self.log)
+        self.other_document_id, self.other_test_issue_id = self._safety_case(self.other_log)
+
+    def _safety_case(self, log) -> tuple[int, int]:
+        SafetyCase.objects.create(log=log, introduction="## Scope\n\nThe system.", safety_statement="Safe.")
+        document = RelatedDocument.objects.create(log=log, title="CRMP", link="https://example.nhs.uk/crmp")
+        test_issue = TestIssue.objects.create(log=log, reference="T1", description="Slow", hazard_references="H1")
+        return document.pk, test_issue.pk
 
     def _hazard(self, n, spec) -> Hazard:
         status = spec["status"]

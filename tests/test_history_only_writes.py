@@ -16,7 +16,7 @@ from hazardlog.models import Hazard
 from tests import factories
 from tests.admin_forms import change_form_data
 
-SCANNED = [settings.BASE_DIR / "hazardlog", settings.BASE_DIR / "resources"]
+SCANNED = [settings.BASE_DIR / "hazardlog", settings.BASE_DIR / "resources", settings.BASE_DIR / "safetycase"]
 WRITES_WITHOUT_HISTORY = {"update", "bulk_create", "bulk_update"}
 # Names in a call chain that make its receiver a manager or queryset.
 QUERYSET_WORDS = {

@@ -16,7 +16,7 @@ from simple_history.utils import get_m2m_field_name, get_m2m_reverse_field_name
 from hazardlog.issues import canonical_json, sha256
 from hazardlog.models import LogIssue
 
-TRACKED_APPS = ("hazardlog", "resources")
+TRACKED_APPS = ("hazardlog", "resources", "safetycase")
 # Moved by database triggers without a history row, by design (migration 0008): a concurrency token.
 UNTRACKED_FIELDS = {("hazardlog", "hazard"): {"revision"}}
 

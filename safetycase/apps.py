@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SafetyCaseConfig(AppConfig):
+    name = "safetycase"
+    verbose_name = "Safety case"
