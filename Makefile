@@ -9,7 +9,7 @@ DEMO_USER ?= demo
 DEMO_PASSWORD ?= demo-hazard-log
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench assets browser migrate demo clean
+.PHONY: help run test lint bench load assets browser migrate demo clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ test: $(VENV)/.installed assets browser lint ## Install what tests need, lint, a
 
 bench: $(VENV)/.installed assets ## Speed and memory benchmarks, measured side by side
 	$(DEV_ENV) $(PY) -m bench
+
+load: $(VENV)/.installed assets ## Load test of gunicorn in production settings on PostgreSQL (127.0.0.1:5432)
+	$(PY) -m bench.load
 
 clean: ## Remove the virtualenv, node_modules, built assets and the SQLite database
 	rm -rf $(VENV) node_modules static staticfiles db.sqlite3

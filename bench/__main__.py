@@ -1,14 +1,15 @@
 """`make bench`: every benchmark, each printing its figures measured side by side in one run.
 
 Each module in BENCHMARKS has a `run()` that builds its data in a throwaway SQLite database and prints
-a small table. Run one with `python -m bench NAME`.
+a small table. Run one with `python -m bench NAME`. The load test against gunicorn and PostgreSQL is
+`make load` (bench/load.py), run on its own.
 """
 
 import importlib
 import os
 import sys
 
-BENCHMARKS = ["workbook", "pages", "upload_bounds"]
+BENCHMARKS = ["workbook", "pages", "upload_bounds", "safety_case"]
 
 
 def main(names: list[str]) -> None:

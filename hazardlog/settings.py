@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "resources",
+    "safetycase",
 ]
 
 MIDDLEWARE = [
@@ -176,7 +177,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles"  # where collectstatic writes
 # Built by `npm run build` from the nhsuk-frontend package (see package.json).
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
