@@ -39,7 +39,9 @@ from hazardlog.text import reference_key
 from hazardlog.workbook import guard, layout, reader
 from hazardlog.workbook.grid import UNSTORABLE
 from hazardlog.workbook.guard import Message, Messages, UploadRefused
+from hazardlog.workbook.layout import WORKING_VERSION
 from hazardlog.workbook.numbering import BULLET
+from hazardlog.workbook.writer import CSO_TITLE
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,7 @@ SCALAR_FIELDS = [
     ("owner", "Owner"),
     ("actions", "Summary of actions/notes"),
     ("status", "Status"),
+    ("additional_columns", "Additional columns"),
 ]
 CONTROL_GROUPS = [
     ("existing", "Existing controls"),
@@ -84,13 +87,33 @@ def _group_of(control) -> str:
     return "existing" if control.kind == "existing" else control.control_type
 
 
+def _pairs(value) -> tuple:
+    """Additional columns compared as the rows hold them (the database gives JSON lists)."""
+    return tuple((header, text) for header, text in value or ())
+
+
+def _render_pairs(pairs) -> str:
+    return "\n".join(f"{header}: {text}" for header, text in pairs)
+
+
+def _value(obj, name: str):
+    """A field of a row or a model instance, comparable between the two."""
+    value = getattr(obj, name)
+    return _pairs(value) if name == "additional_columns" else value
+
+
 def _control_items(controls, group: str, details: bool) -> list[tuple]:
     """The controls of one column as the workbook shows them: one (cause number, text, …) per cause answered."""
     items = []
     for control in controls:
         if _group_of(control) != group:
             continue
-        extra = (control.owner, control.implementation_status, control.evidence) if details else ()
+        extra = (
+            (control.owner, control.implementation_status, control.evidence, control.source_id)
+            + (_render_pairs(_pairs(control.additional_columns)),)
+            if details
+            else ()
+        )
         for number in control.cause_numbers or (None,):
             items.append((number, control.description, *extra))
     return sorted(items, key=lambda item: (item[0] is None, item[0] or 0, item[1:]))
@@ -101,10 +124,17 @@ def _render_controls(items: list[tuple]) -> str:
     for number, text, *extra in items:
         line = f"{number}) {text}" if number is not None else f"{BULLET} {text}"
         if extra:
-            owner, status, evidence = extra
-            line += f" [owner: {owner or '—'}; status: {status}; action: {evidence or '—'}]"
+            owner, status, evidence, source_id, kept = extra
+            line += f" [owner: {owner or '—'}; status: {status}; action: {evidence or '—'}"
+            line += f"; id: {source_id}" if source_id else ""
+            line += f"; {kept}" if kept else ""
+            line += "]"
         lines.append(line)
     return "\n".join(lines)
+
+
+def _cause_text(cause) -> str:
+    return f"{cause.source_id} {cause.description}" if cause.source_id else cause.description
 
 
 def _render_assessment(assessment) -> str:
@@ -121,14 +151,16 @@ def hazard_changes(old: HazardRow, new: HazardRow, carries: frozenset[str]) -> l
     """What applying `new` would change in `old`, field by field, limited to what the file carries."""
     changes = []
     for name, label in SCALAR_FIELDS:
-        if name in carries and getattr(old, name) != getattr(new, name):
-            before, after = getattr(old, name), getattr(new, name)
+        if name in carries and _value(old, name) != _value(new, name):
+            before, after = _value(old, name), _value(new, name)
             if name == "status":
                 before, after = _status_label(before), _status_label(after)
+            elif name == "additional_columns":
+                before, after = _render_pairs(before), _render_pairs(after)
             changes.append({"field": label, "old": before, "new": after})
     if "causes" in carries:
-        before = {c.number: c.description for c in old.causes}
-        after = {c.number: c.description for c in new.causes}
+        before = {c.number: _cause_text(c) for c in old.causes}
+        after = {c.number: _cause_text(c) for c in new.causes}
         for number in sorted(before.keys() | after.keys()):
             if before.get(number) != after.get(number):
                 changes.append(
@@ -167,7 +199,8 @@ def _change_reason(file_name: str, sha256: str) -> str:
 class _Plan:
     parsed: reader.ParsedLog
     actions: list[tuple[reader.ParsedHazard, str, list[dict]]] = field(default_factory=list)
-    log_changes: list[dict] = field(default_factory=list)  # Cover Page fields that differ from the log's
+    log_changes: list[dict] = field(default_factory=list)  # log fields that differ from the log's
+    log_fields: dict = field(default_factory=dict)  # the log's fields as the workbook gives them
     missing: list[str] = field(default_factory=list)
     messages: Messages = field(default_factory=Messages)
 
@@ -203,6 +236,8 @@ class _Plan:
             "messages_not_listed": self.messages.omitted,
             "layout": self.parsed.layout,
             "sheet": self.parsed.sheet,
+            "tally": self.parsed.tally.as_json(),
+            "sources": self.parsed.sources,
         }
 
 
@@ -260,15 +295,42 @@ def _plan(snapshot, parsed: reader.ParsedLog, file_name: str, taken: dict[str, s
                 )
             )
     plan.missing = [row.reference for key, row in existing.items() if key not in in_file]
+    plan.log_fields = _log_fields(snapshot, parsed)
     plan.log_changes = [
-        {"field": COVER_LABELS[name], "old": _plain(getattr(snapshot, name)), "new": _plain(value)}
-        for name, value in parsed.cover.items()
+        {"field": LOG_LABELS[name], "old": _plain(getattr(snapshot, name)), "new": _plain(value)}
+        for name, value in plan.log_fields.items()
         if getattr(snapshot, name) != value
     ]
     return plan
 
 
+LOG_LABELS = COVER_LABELS | {"document_history": "Document history", "kept_sheets": "Other sheets kept"}
+
+
+def _log_fields(snapshot, parsed: reader.ParsedLog) -> dict:
+    """The log's fields the workbook gives: its cover, its document history (less the rows our own export
+    writes from the log's issues and Clinical Safety Officer, which the log holds already), its other sheets."""
+    fields = dict(parsed.cover)
+    if parsed.document_history is not None:
+        own = {("amendment", i.number, i.meaning) for i in snapshot.issues}
+        own |= {("approver", i.number, i.approved_by) for i in snapshot.issues}
+        # The cover's CSO as the log will hold it after the import.
+        own.add(("reviewer", "", fields.get("clinical_safety_officer", snapshot.clinical_safety_officer)))
+
+        def is_own(row: dict) -> bool:
+            if row["table"] == "amendment" and row["description"] == WORKING_VERSION:
+                return True  # the export's row for the cover's version: the cover holds it
+            text = row["description"] if row["table"] == "amendment" else row["name"]
+            return (row["table"], row["version"], text) in own and row["role"] in ("", CSO_TITLE)
+
+        fields["document_history"] = [row for row in parsed.document_history if not is_own(row)]
+    fields["kept_sheets"] = parsed.kept_sheets
+    return fields
+
+
 def _plain(value) -> str:
+    if isinstance(value, list):  # the document history or the kept sheets
+        return f"{len(value)} entries" if value and "table" in value[0] else f"{len(value)} sheets"
     return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
@@ -280,7 +342,9 @@ def _read(log, file_name: str, content: bytes):
     """(snapshot of the log, parsed workbook); raises UploadRefused."""
     guard.check_upload(file_name, content)
     snapshot = build_snapshot(log)
-    parsed = reader.read_workbook(content, snapshot.matrix, max_hazards=settings.HAZARDLOG_MAX_HAZARDS)
+    parsed = reader.read_workbook(
+        content, snapshot.matrix, max_hazards=settings.HAZARDLOG_MAX_HAZARDS, log_name=snapshot.name
+    )
     return snapshot, parsed
 
 
@@ -424,7 +488,7 @@ def _apply(record: ImportRecord, user) -> None:
         )
     writer = _Writer(log, user, record.file_name, _change_reason(record.file_name, record.sha256))
     if plan.log_changes:
-        writer.update_log(parsed.cover)
+        writer.update_log(plan.log_fields)
     writer.create([item for item, action, _ in plan.actions if action == CREATE])
     for item, action, _ in plan.actions:
         if action == UPDATE:
@@ -485,7 +549,7 @@ class _Writer:
         hazards = self._bulk([self._new_hazard(row) for row in rows], Hazard)
         causes = self._bulk(
             [
-                Cause(hazard_id=h.id, number=c.number, description=c.description)
+                Cause(hazard_id=h.id, number=c.number, description=c.description, source_id=c.source_id)
                 for h, row in zip(hazards, rows, strict=True)
                 for c in row.causes
             ],
@@ -532,6 +596,7 @@ class _Writer:
             actions=row.actions,
             status=row.status,
             status_reason="" if row.status == HazardStatus.OPEN else _status_reason(row.status, self.file_name),
+            additional_columns=[list(pair) for pair in row.additional_columns],
         )
 
     @staticmethod
@@ -545,6 +610,8 @@ class _Writer:
             owner=row.owner,
             implementation_status=row.implementation_status,
             evidence=row.evidence,
+            source_id=row.source_id,
+            additional_columns=[list(pair) for pair in row.additional_columns],
         )
 
     def _link_with_history(self, links: list[tuple[int, int]]) -> None:
@@ -599,8 +666,8 @@ class _Writer:
     def _update_fields(self, hazard, row, carries) -> None:
         changed = False
         for name, _ in SCALAR_FIELDS:
-            if name in carries and getattr(hazard, name) != getattr(row, name):
-                setattr(hazard, name, getattr(row, name))
+            if name in carries and _value(hazard, name) != _value(row, name):
+                setattr(hazard, name, _stored(row, name))
                 changed = True
                 if name == "status":
                     # A reopened hazard keeps no reason for a status it no longer has.
@@ -612,14 +679,21 @@ class _Writer:
 
     def _update_causes(self, hazard, row) -> dict[int, Cause]:
         by_number = {c.number: c for c in hazard.causes.all()}
-        wanted = {c.number: c.description for c in row.causes}
-        for number, description in wanted.items():
+        wanted = {c.number: c for c in row.causes}
+        for number, new in wanted.items():
             cause = by_number.get(number)
             if cause is None:
-                by_number[number] = cause = Cause(hazard=hazard, number=number, description=description)
+                by_number[number] = cause = Cause(
+                    hazard=hazard, number=number, description=new.description, source_id=new.source_id
+                )
                 self._save(cause)
-            elif cause.withdrawn or cause.description != description:
-                cause.description, cause.withdrawn, cause.withdrawn_reason = description, False, ""
+            elif cause.withdrawn or (cause.description, cause.source_id) != (new.description, new.source_id):
+                cause.description, cause.source_id, cause.withdrawn, cause.withdrawn_reason = (
+                    new.description,
+                    new.source_id,
+                    False,
+                    "",
+                )
                 self._save(cause)
         for number, cause in by_number.items():
             if number not in wanted and not cause.withdrawn:
@@ -638,9 +712,10 @@ class _Writer:
                 sorted(c.number for c in control.causes.all() if getattr(causes.get(c.number), "id", 0) == c.id)
             )
 
+        fields = DETAIL_FIELDS if details else ("description",)
+
         def same_text(old, new) -> bool:
-            fields = ("description", "owner", "implementation_status", "evidence") if details else ("description",)
-            return all(getattr(old, name) == getattr(new, name) for name in fields)
+            return all(_value(old, name) == _value(new, name) for name in fields)
 
         pairs, unmatched = [], list(wanted)
         for matches in (
@@ -661,10 +736,8 @@ class _Writer:
             pairs.append((control, new))
         for old, new in pairs:
             if old.pk and not same_text(old, new):
-                for name in (
-                    ("description", "owner", "implementation_status", "evidence") if details else ("description",)
-                ):
-                    setattr(old, name, getattr(new, name))
+                for name in fields:
+                    setattr(old, name, _stored(new, name))
                 self._save(old)
             wanted_causes = [causes[n] for n in new.cause_numbers]
             if {c.id for c in old.causes.all()} != {c.id for c in wanted_causes}:  # also drops withdrawn causes
@@ -683,6 +756,15 @@ class _Writer:
             return
         assessment.severity, assessment.likelihood = severity, likelihood
         self._save(assessment)
+
+
+DETAIL_FIELDS = ("description", "owner", "implementation_status", "evidence", "source_id", "additional_columns")
+
+
+def _stored(row, name: str):
+    """A row's field as the model stores it (additional columns as JSON lists)."""
+    value = getattr(row, name)
+    return [list(pair) for pair in value] if name == "additional_columns" else value
 
 
 def _insert_sql(model, field_names: list[str]) -> str:

@@ -265,6 +265,8 @@ def _text(field: str, value) -> str:
 def _compare(model, fields, old: dict, new: dict, prefix: str = "") -> list[Change]:
     changes = []
     for field in fields:
+        if (field not in old and not new.get(field)) or (field not in new and not old.get(field)):
+            continue  # a field added since the older issue was approved, and empty in the newer
         if old.get(field) != new.get(field):
             label = _label(model, field)
             changes.append(Change(f"{prefix}{label}", _text(field, old.get(field)), _text(field, new.get(field))))

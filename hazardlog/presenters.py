@@ -427,6 +427,13 @@ IMPORT_COUNTS = [
     ("errors", "Errors"),
     ("warnings", "Warnings"),
 ]
+IMPORT_TALLY = [
+    ("read", "Cells read"),
+    ("stored", "Stored in fields"),
+    ("additional", "Kept as additional columns"),
+    ("sheets", "Kept in sheets"),
+    ("not_imported", "Not imported"),
+]
 
 
 class ImportReport:
@@ -441,6 +448,11 @@ class ImportReport:
         self.messages = report.get("messages", [])
         self.layout = report.get("layout", "")
         self.log_changes = report.get("log_changes", [])  # cover-page details the workbook changes
+        tally = report.get("tally")  # where every cell went (reader.Tally); absent from older reports
+        self.tally = [(label, tally.get(key, 0)) for key, label in IMPORT_TALLY] if tally else []
+        self.not_imported_cells = tally.get("not_imported_cells", []) if tally else []
+        self.sources = report.get("sources", [])  # which source column fed which field
+        self.sheet = report.get("sheet", "")
 
     @property
     def created(self) -> list[dict]:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 class CauseRow:
     number: int
     description: str
+    source_id: str = ""  # the workbook's own id of the cause, e.g. "0101", which other documents cite
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class ControlRow:
     implementation_status: str = "proposed"
     evidence: str = ""
     evidence_url: str = ""
+    source_id: str = ""  # e.g. "010101"
+    # Columns of an imported one-row-per-control workbook that no field holds: ((header, text), …)
+    additional_columns: tuple[tuple[str, str], ...] = ()
     cause_numbers: tuple[int, ...] = ()
 
 
@@ -51,6 +55,8 @@ class HazardRow:
     status: str = "open"  # HazardStatus value
     status_reason: str = ""
     raised_on: date | None = None
+    # Columns of an imported workbook that no field holds, in the workbook's order: ((header, text), …)
+    additional_columns: tuple[tuple[str, str], ...] = ()
     causes: tuple[CauseRow, ...] = ()
     controls: tuple[ControlRow, ...] = ()
     initial: AssessmentRow | None = None
@@ -101,6 +107,8 @@ class LogSnapshot:
     matrix: MatrixData
     hazards: tuple[HazardRow, ...]
     issues: tuple[IssueRow, ...] = ()
+    document_history: list = dataclasses.field(default_factory=list)  # HazardLog.document_history
+    kept_sheets: list = dataclasses.field(default_factory=list)  # HazardLog.kept_sheets
 
 
 def _plain_fields(row_class, leave_out: set[str]) -> tuple[str, ...]:
@@ -109,7 +117,7 @@ def _plain_fields(row_class, leave_out: set[str]) -> tuple[str, ...]:
 
 
 # Derived from the dataclasses above, so the snapshot, its diff and its queries cannot drift apart.
-COVER_FIELDS = _plain_fields(LogSnapshot, {"matrix", "hazards", "issues"})
+COVER_FIELDS = _plain_fields(LogSnapshot, {"matrix", "hazards", "issues", "document_history", "kept_sheets"})
 HAZARD_FIELDS = _plain_fields(HazardRow, {"causes", "controls", "initial", "residual"})
 CONTROL_FIELDS = _plain_fields(ControlRow, {"cause_numbers"})
 _ASSESSMENT_FIELDS = ("severity__name", "likelihood__name", "rating__number", "rationale", "assessed_by", "assessed_at")
@@ -129,6 +137,8 @@ def build_snapshot(log) -> LogSnapshot:
     cover = {name: getattr(log, name) for name in COVER_FIELDS}
     return LogSnapshot(
         **cover,
+        document_history=log.document_history,
+        kept_sheets=log.kept_sheets,
         matrix=_matrix_data(table),
         hazards=tuple(rows),
         issues=tuple(
@@ -150,12 +160,12 @@ def _hazard_rows(hazards, within: dict) -> list[HazardRow]:
 
     through = {f"control__{key}": value for key, value in within.items()}
     causes = defaultdict(list)
-    for hazard_id, number, description in (
+    for hazard_id, number, description, source_id in (
         Cause.objects.filter(**within, withdrawn=False)
         .order_by("number")
-        .values_list("hazard_id", "number", "description")
+        .values_list("hazard_id", "number", "description", "source_id")
     ):
-        causes[hazard_id].append(CauseRow(number, description))
+        causes[hazard_id].append(CauseRow(number, description, source_id))
     answers = defaultdict(list)
     links = Control.causes.through.objects.filter(**through, cause__withdrawn=False)
     for control_id, number in links.values_list("control_id", "cause__number"):
@@ -166,7 +176,8 @@ def _hazard_rows(hazards, within: dict) -> list[HazardRow]:
         .order_by("number")
         .values_list("pk", "hazard_id", *CONTROL_FIELDS)
     ):
-        controls[hazard_id].append(ControlRow(*fields, cause_numbers=tuple(sorted(answers[pk]))))
+        row = ControlRow(*fields, cause_numbers=tuple(sorted(answers[pk])))
+        controls[hazard_id].append(dataclasses.replace(row, additional_columns=_pairs(row.additional_columns)))
     assessments = {
         (hazard_id, stage): AssessmentRow(*fields)
         for hazard_id, stage, *fields in RiskAssessment.objects.filter(**within).values_list(
@@ -175,15 +186,25 @@ def _hazard_rows(hazards, within: dict) -> list[HazardRow]:
     }
     rows = [
         HazardRow(
-            **dict(zip(HAZARD_FIELDS, fields, strict=True)),
+            **_hazard_fields(values),
             causes=tuple(causes[pk]),
             controls=tuple(controls[pk]),
             initial=assessments.get((pk, "initial")),
             residual=assessments.get((pk, "residual")),
         )
-        for pk, *fields in hazards.values_list("pk", *HAZARD_FIELDS)
+        for pk, *values in hazards.values_list("pk", *HAZARD_FIELDS)
     ]
     return rows
+
+
+def _hazard_fields(values) -> dict:
+    fields = dict(zip(HAZARD_FIELDS, values, strict=True))
+    return fields | {"additional_columns": _pairs(fields["additional_columns"])}
+
+
+def _pairs(stored) -> tuple[tuple[str, str], ...]:
+    """Additional columns as stored (JSON: a list of [header, text]) → the immutable pairs of the rows."""
+    return tuple((header, text) for header, text in stored or ())
 
 
 def _matrix_data(table) -> MatrixData:

@@ -20,6 +20,7 @@ from tests.import_files import (
 )
 
 MATRIX = nhs_matrix_data()
+NO_STATUS_COLUMN = "The sheet has no Status column: new hazards are proposed as Open (existing ones keep theirs)."
 
 
 def read(content: bytes, max_hazards: int = 100):
@@ -226,7 +227,7 @@ def test_the_group_row_tells_initial_from_residual_whatever_the_order():
     hazard = parsed.hazards[0].hazard
     assert (hazard.initial.severity, hazard.initial.rating) == ("Catastrophic", 5)
     assert (hazard.residual.severity, hazard.residual.rating) == ("Minor", 1)
-    assert parsed.messages == []
+    assert [m.message for m in parsed.messages] == [NO_STATUS_COLUMN]
 
 
 def test_without_a_group_row_repeated_headers_are_told_apart_by_position():
@@ -263,9 +264,13 @@ def test_headers_are_matched_ignoring_case_and_spacing_with_synonyms():
     assert parsed.hazards[0].hazard == read(workbook([hazard_row("H1")])).hazards[0].hazard
 
 
-def test_an_unknown_column_is_reported_and_not_imported():
+def test_an_unknown_column_is_reported_and_kept():
     parsed = read(workbook([hazard_row("H1") + ["secret"]], headers=HEADERS + ["Internal notes"]))
-    assert messages(parsed) == ["T1: The column 'Internal notes' is not a hazard log column; it was not imported."]
+    assert messages(parsed) == [
+        "T1: Column T ('Internal notes') is not a column of the template: its values are kept with each hazard as "
+        "the additional column 'Internal notes' and written back on export."
+    ]
+    assert parsed.hazards[0].hazard.additional_columns == (("Internal notes", "secret"),)
 
 
 def test_a_row_without_a_hazard_number_is_reported_and_skipped():
@@ -340,9 +345,16 @@ COVER = [
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(datetime(2020, 7, 7), date(2020, 7, 7)), ("2020-07-07", date(2020, 7, 7)), ("07.07.2020", None), (None, None)],
+    [
+        (datetime(2020, 7, 7), date(2020, 7, 7)),
+        ("2020-07-07", date(2020, 7, 7)),
+        ("07.07.2020", date(2020, 7, 7)),
+        ("07/07/2020", date(2020, 7, 7)),
+        ("July 2020", None),
+        (None, None),
+    ],
 )
-def test_dates_come_only_from_date_cells_or_iso_text(value, expected):
+def test_dates_come_from_date_cells_iso_text_or_uk_text(value, expected):
     def cover(wb, ws):
         sheet = wb.create_sheet("Cover Page", 0)
         for line in COVER:
@@ -357,11 +369,11 @@ def test_dates_come_only_from_date_cells_or_iso_text(value, expected):
         "1.6",
     )
     warned = [m for m in messages(parsed) if "version date" in m]
-    if value == "07.07.2020":
+    if value == "July 2020":
         assert "version_date" not in parsed.cover
         assert warned == [
-            "D13: The version date '07.07.2020' is not a date cell or an ISO date (YYYY-MM-DD); it was not "
-            "imported. Format the cell as a date in Excel."
+            "D13: The version date 'July 2020' is not a date cell, an ISO date (YYYY-MM-DD) or a UK date "
+            "(DD/MM/YYYY); it was not imported. Format the cell as a date in Excel."
         ]
     else:
         assert warned == []
@@ -440,6 +452,7 @@ def test_it_reads_one_row_per_control():
     assert {"controls.details", "controls.design", "causes"} <= parsed.hazards[0].carries
     assert "status" not in parsed.hazards[0].carries and "actions" not in parsed.hazards[0].carries
     assert messages(parsed) == [
+        f": {NO_STATUS_COLUMN}",
         "A4: Row 4 has no hazard number; it was read as part of H01 above.",
         "N4: The action status 'Deferred to 2.0' is neither open nor closed; the control was imported as Proposed.",
         "F5: Cause id 0106 repeats the text of cause 1; it was read as cause 1.",
@@ -499,7 +512,11 @@ def test_it_reads_the_consumer_guidance_layout():
         "Review guidance",
     ]
     parsed = read(workbook([row], headers=headers))
-    assert parsed.layout == CONSUMER and parsed.messages == []
+    assert parsed.layout == CONSUMER and [m.message for m in parsed.messages] == [
+        NO_STATUS_COLUMN,
+        "The hazard type 'Structured - Medicines ' has stray spaces; it is proposed as 'Structured - Medicines' "
+        "(the same for every row with it). Confirm the import to accept.",
+    ]
     hazard = parsed.hazards[0].hazard
     assert (hazard.reference, hazard.hazard_type, hazard.actions) == ("7", "Structured - Medicines", "Review guidance")
     assert [c.description for c in hazard.causes] == ["One", "Two"]

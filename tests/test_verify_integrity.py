@@ -85,8 +85,8 @@ def test_a_tampered_issue_is_named(issue, column, alter, what):
 def test_a_row_inserted_without_history_is_named(issue):
     hazard = Hazard.objects.get(reference="H1")
     raw_sql(
-        "INSERT INTO hazardlog_cause (hazard_id, number, description, withdrawn, withdrawn_reason) "
-        "VALUES (%s, 9, 'Inserted by SQL', %s, '')",
+        "INSERT INTO hazardlog_cause (hazard_id, number, description, source_id, withdrawn, withdrawn_reason) "
+        "VALUES (%s, 9, 'Inserted by SQL', '', %s, '')",
         [hazard.pk, False],
     )
     cause = Cause.objects.get(hazard=hazard, number=9)

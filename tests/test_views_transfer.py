@@ -138,3 +138,16 @@ def test_a_log_too_big_for_a_cell_is_not_exported_but_explained(signed_in, membe
     response = signed_in.get(reverse("hazardlog:export", args=[member_log.pk, "nhs"]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("hazardlog:log_detail", args=[member_log.pk])
     assert "could not be exported" in response.content.decode()
+
+
+def test_the_preview_shows_where_every_cell_went_and_which_column_fed_which_field(signed_in, member_log):
+    from tests.import_files import HEADERS, hazard_row, workbook
+
+    content = workbook([hazard_row("H1") + ["May 2026"]], headers=[*HEADERS, "Next review"])
+    preview = signed_in.get(upload(signed_in, member_log, content)["Location"])
+    page = preview.content.decode()
+    report = preview.context["report"]
+    assert ("Kept as additional columns", 2) in report.tally and ("Not imported", 0) in report.tally
+    assert "Where every cell went" in page and "Which column fed which field" in page
+    assert {"column": "T", "header": "Next review", "field": "Additional column"}.items() <= report.sources[-1].items()
+    assert "Next review" in page

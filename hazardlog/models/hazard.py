@@ -47,6 +47,9 @@ class Hazard(NoDeleteModel):
     entered_in_error = models.BooleanField(default=False)
     entered_in_error_reason = models.TextField("why it was entered in error", blank=True, validators=cell_length)
     raised_on = models.DateField("date raised", default=timezone.localdate)
+    # Columns of an imported workbook that no field holds, kept as [[header, text], …] in the workbook's
+    # order and written back after the template's columns on export: an import drops nothing.
+    additional_columns = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField("last updated", auto_now=True)
     # Moves on every save of the hazard and on every write under it (migration 0008's triggers); an edit
     # carries the revision it started from, and a save from an older one is refused (no lost updates).
@@ -114,6 +117,8 @@ class Cause(NoDeleteModel):
     hazard = models.ForeignKey(Hazard, on_delete=models.PROTECT, related_name="causes")
     number = models.PositiveSmallIntegerField()
     description = models.TextField(validators=cell_length)
+    # The workbook's own id of the cause (e.g. "0101"), which other documents cite.
+    source_id = models.CharField("source id", max_length=20, blank=True)
     withdrawn = models.BooleanField(default=False, help_text="Withdrawn causes are kept but left out of exports.")
     withdrawn_reason = models.TextField(blank=True)
 
@@ -165,6 +170,8 @@ class Control(NoDeleteModel):
     )
     evidence = models.TextField(blank=True, validators=cell_length)
     evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    source_id = models.CharField("source id", max_length=200, blank=True)  # the workbook's ids: "010101, 010201"
+    additional_columns = models.JSONField(default=list, blank=True)  # as Hazard.additional_columns
     causes = models.ManyToManyField(
         Cause, blank=True, related_name="controls", help_text="The causes this control answers."
     )

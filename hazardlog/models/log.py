@@ -28,6 +28,12 @@ class HazardLog(NoDeleteModel):
     version = models.CharField(max_length=20, blank=True)
     version_date = models.DateField(null=True, blank=True)
     purpose = models.TextField("document purpose", blank=True)
+    # From an imported workbook's Version History: [{"table": "amendment" | "reviewer" | "approver",
+    # "version", "date", "name", "role", "description"}, …] as the workbook shows them.
+    document_history = models.JSONField(default=list, blank=True)
+    # The imported workbook's other sheets, kept to be written back: [{"title", "cells": [[row, column,
+    # text], …]}, …].
+    kept_sheets = models.JSONField(default=list, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -23,6 +23,7 @@ from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import coordinate_to_tuple, get_column_letter
 from openpyxl.worksheet._reader import (
@@ -54,15 +55,19 @@ STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
 # Characters PostgreSQL cannot store in text (NUL), or that cannot be encoded at all (lone surrogates,
 # which Excel's _xD800_ escape can produce).
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_DECIMAL_FORMAT = re.compile(r"(?:#,##)?0\.(0+)")
 
 
 def read_cells(content: bytes, max_hazards: int):
-    """(the hazard sheet's Grid, the Cover Page's labelled cells or None). Raises UploadRefused when there
-    is no hazard sheet, too many hazards, or XML that is unsafe or unreadable."""
+    """(the hazard sheet's Grid, the Cover Page's labelled cells or None, every other sheet's cells as
+    SheetCells in workbook order). Raises UploadRefused when there is no hazard sheet, too many hazards,
+    or XML that is unsafe or unreadable."""
     try:
         book = _Book(content)
         try:
-            return _hazard_grid(book, max_hazards), _cover_values(book)
+            grid = _hazard_grid(book, max_hazards)
+            others = [_sheet_cells(book, title) for title in book.sheets if title != grid.sheet]
+            return grid, _cover_values(others), others
         finally:
             book.close()
     except UploadRefused:
@@ -136,6 +141,7 @@ class _Book:
         self.reader.shared_strings = self._shared_strings()
         self.reader.read_workbook()
         apply_stylesheet(self.reader.archive, self.reader.wb)  # which number formats are dates
+        self._decimals: dict[int, int] = {}
         self.sheets, self.hidden = {}, set()
         for sheet, rel in self.reader.parser.find_sheets():
             if rel.target in self.reader.valid_files and "chartsheet" not in rel.Type:
@@ -163,6 +169,23 @@ class _Book:
                         )
         return strings
 
+    def decimals(self, style_id) -> int:
+        """How many decimals the cell style's number format shows (0 unless it is a plain '0.0…' format):
+        a version typed 1.0 in a cell formatted to show 1.0 reads as the text '1.0'."""
+        style_id = int(style_id or 0)
+        if style_id not in self._decimals:
+            wb = self.reader.wb
+            styles = wb._cell_styles
+            number_format = ""
+            if style_id < len(styles):
+                fmt_id = styles[style_id].numFmtId
+                number_format = BUILTIN_FORMATS.get(fmt_id) or (
+                    wb._number_formats[fmt_id - 164] if 164 <= fmt_id < 164 + len(wb._number_formats) else ""
+                )
+            match = _DECIMAL_FORMAT.fullmatch(number_format or "")
+            self._decimals[style_id] = len(match.group(1)) if match else 0
+        return self._decimals[style_id]
+
     @contextmanager
     def parser(self, title: str):
         wb = self.reader.wb
@@ -176,6 +199,7 @@ class _Book:
                 timedelta_formats=wb._timedelta_formats,
                 budget=self.budget,
                 title=title,
+                decimals=self.decimals,
             )
 
     def close(self) -> None:
@@ -208,9 +232,9 @@ class _FormulaAwareParser(WorkSheetParser):
     or an empty one that is not text (Excel saves an empty text result as t="str"; tools that cannot
     calculate, openpyxl among them, save an empty <v/>). Rows and cells are counted against `budget`."""
 
-    def __init__(self, *args, budget: Budget, title: str, **kwargs):
+    def __init__(self, *args, budget: Budget, title: str, decimals, **kwargs):
         super().__init__(*args, **kwargs)
-        self.budget, self.title = budget, title
+        self.budget, self.title, self.decimals = budget, title, decimals
         self.formula_cells: dict[tuple[int, int], str] = {}
         self.uncalculated: set[tuple[int, int]] = set()
         self._shared: dict[str, str] = {}
@@ -248,6 +272,10 @@ class _FormulaAwareParser(WorkSheetParser):
                 row, self.col_counter = self.row_counter, self.col_counter + 1
             return {"row": row, "column": self.col_counter, "value": _text_of(child), "data_type": "s"}
         cell = super().parse_cell(element)
+        value = cell["value"]
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and (places := self.decimals(cell["style_id"])):
+            cell["value"] = f"{value:.{places}f}"  # as Excel shows it
         formula = element.find(FORMULA_TAG)
         if formula is not None:
             text = formula.text or ""
@@ -267,6 +295,7 @@ class Grid:
     sheet: str
     header_row: int
     header: dict[int, str]  # column → header text
+    above: dict[int, dict[int, object]]  # row → column → value, rows above the header (titles, the group row)
     groups: dict[int, str]  # column → group (layout.INITIAL, …) from the row above the headers
     rows: dict[int, dict[int, object]]  # row → column → value, rows below the header
     formulas: dict[tuple[int, int], str]  # cell → its formula (without "=")
@@ -342,15 +371,18 @@ def _header_keys(row: dict[int, object]) -> dict[int, str]:
 
 
 def _header(rows):
-    """(row number, header row, the row just above it) from the first rows of `rows`, or None."""
-    above, previous = {}, None
+    """(row number, header row, the row just above it, all rows above it) from the first rows of `rows`,
+    or None."""
+    above, previous, earlier = {}, None, {}
     for seen, (number, values) in enumerate(rows, start=1):
         keys = _header_keys(values).values()
         if "reference" in keys and "name" in keys:
-            return number, values, above if previous == number - 1 else {}
+            return number, values, above if previous == number - 1 else {}, earlier
         if seen >= HEADER_SEARCH_ROWS:
             return None
         above, previous = values, number
+        if values:
+            earlier[number] = values
     return None
 
 
@@ -368,7 +400,7 @@ def _read_grid(book: _Book, title: str, max_hazards: int) -> Grid | None:
         found = _header(rows)
         if found is None:
             return None
-        header_row, header, above = found
+        header_row, header, above, earlier = found
         reference_column = next(col for col, key in _header_keys(header).items() if key == "reference")
         data: dict[int, dict[int, object]] = {}
         references: set[str] = set()
@@ -402,7 +434,8 @@ def _read_grid(book: _Book, title: str, max_hazards: int) -> Grid | None:
     return Grid(
         sheet=title,
         header_row=header_row,
-        header={col: value for col, value in header.items() if isinstance(value, str)},
+        header={col: value if isinstance(value, str) else str(value) for col, value in header.items()},
+        above=earlier,
         groups=_groups(above),
         rows=data,
         formulas={cell: text for cell, text in parser.formula_cells.items() if cell[0] > header_row},
@@ -422,33 +455,55 @@ COVER_LABELS = {normalise_label(label): key for label, key in layout.COVER_FIELD
 COVER_SEARCH = (40, 10)  # rows, columns of the Cover Page searched for labels
 
 
-def _offset(key: str) -> tuple[int, int]:
+def cover_offset(key: str) -> tuple[int, int]:
     """Where a cover value sits relative to its label (beside it, or below it), as in the template."""
     label, value = (coordinate_to_tuple(cell) for cell in layout.COVER_CELLS[key])
     return value[0] - label[0], value[1] - label[1]
 
 
-def _cover_values(book: _Book):
-    """(sheet title, {field: (value cell, raw value)}) for the cover labels found on the Cover Page, or None."""
-    title = next((title for title in book.sheets if "cover" in normalise_label(title)), None)
-    if title is None:
+@dataclass
+class SheetCells:
+    """A sheet other than the hazard sheet: its non-empty cells and what Excel shows about them."""
+
+    title: str
+    cells: dict[tuple[int, int], object]  # (row, column) → value
+    formulas: set[tuple[int, int]]
+    errors: set[tuple[int, int]]
+    unstorable: dict[tuple[int, int], str]
+    hidden: bool
+
+
+def _sheet_cells(book: _Book, title: str) -> SheetCells:
+    cells, errors, bad = {}, set(), {}
+    with book.parser(title) as parser:
+        for number, values in _values(parser, errors, bad):
+            cells.update({(number, col): value for col, value in values.items()})
+        formulas = set(parser.formula_cells)
+    return SheetCells(title, cells, formulas, errors, bad, title in book.hidden)
+
+
+def _cover_values(sheets: list[SheetCells]):
+    """(sheet title, {field: (value cell, raw value, what cannot be stored, is a formula)}) for the cover
+    labels found on the Cover Page, or None."""
+    sheet = next((sheet for sheet in sheets if "cover" in normalise_label(sheet.title)), None)
+    if sheet is None:
         return None
     rows, columns = COVER_SEARCH
-    grid, bad = {}, {}
-    with book.parser(title) as parser:
-        for number, values in _values(parser, set(), bad):
-            if number > rows:
-                break
-            grid.update({(number, col): value for col, value in values.items() if col <= columns})
-        formulas = set(parser.formula_cells)
     found = {}
-    for (r, c), value in sorted(grid.items()):
-        key = COVER_LABELS.get(normalise_label(str(value)).rstrip(":").strip()) if isinstance(value, str) else None
+    for (r, c), value in sorted(sheet.cells.items()):
+        if r > rows or c > columns or not isinstance(value, str):
+            continue
+        key = COVER_LABELS.get(normalise_label(value).rstrip(":").strip())
         if key and key not in found:
-            dr, dc = _offset(key)
+            dr, dc = cover_offset(key)
             cell = (r + dr, c + dc)
-            found[key] = (f"{get_column_letter(cell[1])}{cell[0]}", grid.get(cell), bad.get(cell, ""), cell in formulas)
-    return title, found
+            found[key] = (
+                f"{get_column_letter(cell[1])}{cell[0]}",
+                sheet.cells.get(cell),
+                sheet.unstorable.get(cell, ""),
+                cell in sheet.formulas,
+            )
+    return sheet.title, found
 
 
 def _groups(group_row: dict[int, object]) -> dict[int, str]:

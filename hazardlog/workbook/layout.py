@@ -2,6 +2,7 @@
 column map with its groups, the named ranges, and the header synonyms the reader accepts.
 """
 
+import re
 from dataclasses import dataclass
 
 from hazardlog.text import normalise_label
@@ -27,27 +28,28 @@ class Column:
     width: int = 20
 
 
-# The 19 columns of the Hazard Log sheet, in the template's order and wording.
+# The 19 columns of the Hazard Log sheet, in the template's order and wording. Widths are narrower than
+# the NHS copies' so that, fitted to the width of landscape A4, the printed text is not too small to read.
 HAZARD_COLUMNS = [
-    Column("A", "Hazard Number", "reference", width=10),
-    Column("B", "Hazard Name", "name", width=24),
-    Column("C", "Hazard Description", "description", width=40),
-    Column("D", "Potential Clinical Impact", "clinical_impact", width=36),
-    Column("E", "Possible Causes", "causes", width=44),
-    Column("F", "Existing Controls", "existing_controls", width=44),
-    Column("G", "Severity", "initial_severity", INITIAL, 13),
-    Column("H", "Likelihood", "initial_likelihood", INITIAL, 12),
+    Column("A", "Hazard Number", "reference", width=9),
+    Column("B", "Hazard Name", "name", width=16),
+    Column("C", "Hazard Description", "description", width=24),
+    Column("D", "Potential Clinical Impact", "clinical_impact", width=22),
+    Column("E", "Possible Causes", "causes", width=26),
+    Column("F", "Existing Controls", "existing_controls", width=26),
+    Column("G", "Severity", "initial_severity", INITIAL, 11),
+    Column("H", "Likelihood", "initial_likelihood", INITIAL, 10),
     Column("I", "Risk", "initial_rating", INITIAL, 7),
-    Column("J", "Design", "design_controls", ADDITIONAL, 36),
-    Column("K", "Test", "test_controls", ADDITIONAL, 36),
-    Column("L", "Training", "training_controls", ADDITIONAL, 36),
-    Column("M", "BPC", "bpc_controls", ADDITIONAL, 36),
-    Column("N", "Severity", "residual_severity", RESIDUAL, 13),
-    Column("O", "Likelihood", "residual_likelihood", RESIDUAL, 12),
+    Column("J", "Design", "design_controls", ADDITIONAL, 20),
+    Column("K", "Test", "test_controls", ADDITIONAL, 20),
+    Column("L", "Training", "training_controls", ADDITIONAL, 20),
+    Column("M", "BPC", "bpc_controls", ADDITIONAL, 20),
+    Column("N", "Severity", "residual_severity", RESIDUAL, 11),
+    Column("O", "Likelihood", "residual_likelihood", RESIDUAL, 10),
     Column("P", "Risk", "residual_rating", RESIDUAL, 7),
-    Column("Q", "Summary of Actions/Notes", "actions", ACTIONS, 40),
-    Column("R", "Owner", "owner", ACTIONS, 18),
-    Column("S", "Status", "status", ACTIONS, 12),
+    Column("Q", "Summary of Actions/Notes", "actions", ACTIONS, 24),
+    Column("R", "Owner", "owner", ACTIONS, 12),
+    Column("S", "Status", "status", ACTIONS, 10),
 ]
 COLUMN_BY_KEY = {column.key: column for column in HAZARD_COLUMNS}
 
@@ -98,10 +100,19 @@ COVER_CELLS = {
     "standard": ("C14", "D14"),
 }
 COVER_TITLE_CELL = "A8"
+COVER_MERGED = ("A8:D8", "C9:D9", "C10:D10", "A18:F18")
+# Where an import keeps the cells of an imported Cover Page or Version History that the export's own layout
+# would cover (on the Version History, all of them): a sheet of their own, so they come back where they were.
+NOTES_SUFFIX = " notes"
+# The Version History row the export adds for a version after the last approved issue.
+WORKING_VERSION = "Working version, not yet an approved issue"
 COVER_EXTRA_LABELS = {"clinical_safety_officer": "Clinical Safety Officer", "standard": "Standard"}
 
 # Rows of the Hazard Log sheet as the writer lays it out (the reader finds them in other files).
 GROUP_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
+
+# Written after column S by the export where causes have ids from an imported workbook: "1) 0101".
+CAUSE_IDS_HEADER = "Cause ids"
 
 # Header text seen in NHS workbooks → our key. Compared after normalise_label (case and spacing).
 # Severity, Likelihood and Risk appear twice: the reader tells them apart by group or position.
@@ -135,15 +146,69 @@ HEADER_SYNONYMS = {
     "control_owner": ["control owner"],
     "action": ["action"],
     "action_status": ["action status"],
+    "cause_ids": [CAUSE_IDS_HEADER],
 }
 _SYNONYM_INDEX = {normalise_label(text): key for key, texts in HEADER_SYNONYMS.items() for text in texts}
 
 
-def header_key(text) -> str | None:
-    """Our key for a header cell's text, or None if it is not a known header."""
+# Wordings not in the list above, recognised by their words (checked in order, on the label without
+# punctuation): each is (key, words that must all appear, as word starts; "$" ends a whole word). Real
+# logs reword headers ("Suggested actions to mitigate hazard", "Initial Consequence rating", "Hazard name+C:D+C:D").
+HEADER_MEANINGS = [
+    ("suggested_actions", ("suggest", "action")),
+    ("suggested_actions", ("action", "mitigat")),
+    ("suggested_actions", ("action", "reduc")),
+    ("control_owner", ("control", "owner")),
+    ("control_type", ("control", "type")),
+    ("action_status", ("action", "status")),
+    ("additional_controls", ("additional", "control")),
+    ("existing_controls", ("existing", "control")),
+    ("initial_severity", ("initial", "consequence")),
+    ("initial_severity", ("initial", "severity")),
+    ("initial_likelihood", ("initial", "likelihood")),
+    ("initial_rating", ("initial", "risk")),
+    ("residual_severity", ("residual", "consequence")),
+    ("residual_severity", ("residual", "severity")),
+    ("residual_likelihood", ("residual", "likelihood")),
+    ("residual_rating", ("residual", "risk")),
+    ("hazard_type", ("hazard", "type")),
+    ("hazard_type", ("hazard", "category")),
+    ("reference", ("hazard", "number")),
+    ("reference", ("hazard", "ref")),
+    ("reference", ("hazard", "id$")),
+    ("name", ("hazard", "name")),
+    ("name", ("hazard", "title")),
+    ("description", ("hazard", "description")),
+    ("clinical_impact", ("clinical", "impact")),
+    ("causes", ("possible", "cause")),
+    ("status", ("hazard", "status")),
+    ("owner", ("hazard", "owner")),
+]
+# A stray formula-like tail typed into a header cell, e.g. "Hazard name+C:D+C:D".
+_FORMULA_TAIL = re.compile(r"(?:[+=&][$a-z]{1,4}\d*(?::[$a-z]{1,4}\d*)?)+$")
+
+
+def header_match(text) -> tuple[str, bool] | None:
+    """(our key, whether the header is one of the known wordings) for a header cell's text, or None."""
     if text is None:
         return None
-    return _SYNONYM_INDEX.get(normalise_label(str(text)))
+    label = normalise_label(str(text))
+    if key := _SYNONYM_INDEX.get(label):
+        return key, True
+    label = _FORMULA_TAIL.sub("", label).strip()
+    if key := _SYNONYM_INDEX.get(label):
+        return key, False
+    words = re.findall(r"[a-z0-9]+", label)
+    for key, needed in HEADER_MEANINGS:
+        if all(any(f"{word}$".startswith(stem) for word in words) for stem in needed):
+            return key, False
+    return None
+
+
+def header_key(text) -> str | None:
+    """Our key for a header cell's text (a known wording, or one recognised by its words), or None."""
+    match = header_match(text)
+    return match[0] if match else None
 
 
 def group_of(text) -> str | None:

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
-from openpyxl.utils import coordinate_to_tuple, get_column_letter, range_boundaries
+from openpyxl.utils import column_index_from_string, coordinate_to_tuple, get_column_letter, range_boundaries
 
 from hazardlog.snapshot import AssessmentRow, CauseRow, ControlRow, HazardRow, MatrixData
 from hazardlog.text import CELL_MAX_CHARS, normalise_label, normalise_reference, reference_key
 from hazardlog.workbook import layout
 from hazardlog.workbook.celltext import from_cell
-from hazardlog.workbook.grid import Grid, read_cells
+from hazardlog.workbook.grid import Grid, SheetCells, cover_offset, read_cells
 from hazardlog.workbook.guard import Message, Messages, UploadRefused
 from hazardlog.workbook.numbering import is_no_entry, parse_items
 
@@ -36,6 +36,8 @@ CONSUMER = "consumer guidance"
 
 NAME_MAX_CHARS = 500
 SHORT_TEXT_MAX_CHARS = 200  # owner, hazard type, control owner
+NO_STATUS_COLUMN = "The sheet has no Status column: new hazards are proposed as Open (existing ones keep theirs)."
+SOURCE_ID_MAX_CHARS = 200  # a control's ids in the workbook, e.g. "010101, 010201"
 MAX_NUMBER = 32_767  # causes and controls are numbered in a small integer
 STAGES = ("initial", "residual")
 
@@ -60,6 +62,7 @@ LABELS = (
         "control_owner": "Control owner",
         "action": "Action",
         "action_status": "Action status",
+        "cause_ids": layout.CAUSE_IDS_HEADER,
     }
 )
 
@@ -114,6 +117,50 @@ class ParsedHazard:
     columns: dict[str, str] = field(default_factory=dict)  # field → column letter, for messages
 
 
+FIELD, ADDITIONAL, SHEET = "stored in fields", "kept as additional columns", "kept in sheets"
+TALLY_LISTED = 500  # cells not imported named in the tally; the others are counted
+
+
+@dataclass
+class Tally:
+    """Where every non-empty cell of the sheets read went: each is counted in exactly one bucket, and each
+    cell not imported is named with the reason (up to TALLY_LISTED of them)."""
+
+    stored: int = 0  # in a field of the log, a hazard, cause, control or assessment
+    additional: int = 0  # in a hazard's (or control's) additional columns
+    sheets: int = 0  # in a kept sheet (the log's document history counts as fields)
+    not_imported: list[dict] = field(default_factory=list)  # {"sheet", "cell", "reason"}
+    not_imported_unlisted: int = 0
+
+    def count(self, fate: str) -> None:
+        if fate == FIELD:
+            self.stored += 1
+        elif fate == ADDITIONAL:
+            self.additional += 1
+        else:
+            self.sheets += 1
+
+    def drop(self, sheet: str, row: int, column: int, reason: str) -> None:
+        if len(self.not_imported) < TALLY_LISTED:
+            self.not_imported.append({"sheet": sheet, "cell": f"{get_column_letter(column)}{row}", "reason": reason})
+        else:
+            self.not_imported_unlisted += 1
+
+    @property
+    def read(self) -> int:
+        return self.stored + self.additional + self.sheets + len(self.not_imported) + self.not_imported_unlisted
+
+    def as_json(self) -> dict:
+        return {
+            "read": self.read,
+            "stored": self.stored,
+            "additional": self.additional,
+            "sheets": self.sheets,
+            "not_imported": len(self.not_imported) + self.not_imported_unlisted,
+            "not_imported_cells": self.not_imported,
+        }
+
+
 @dataclass
 class ParsedLog:
     layout: str
@@ -122,6 +169,11 @@ class ParsedLog:
     messages: Messages  # the first settings.HAZARDLOG_MAX_MESSAGES, the others counted
     # Cover Page fields found (HazardLog field → value; a found label with an empty value is ""/None).
     cover: dict[str, object] = field(default_factory=dict)
+    tally: Tally = field(default_factory=Tally)
+    # Which source column fed which field: [{"column", "header", "field", "how"}], in sheet order.
+    sources: list[dict] = field(default_factory=list)
+    document_history: list[dict] | None = None  # as HazardLog.document_history; None: no Version History sheet
+    kept_sheets: list[dict] = field(default_factory=list)  # as HazardLog.kept_sheets
 
     @property
     def errors(self) -> list[Message]:
@@ -133,14 +185,191 @@ class ParsedLog:
         return [m for m in self.messages if m.level == "warning"]
 
 
-def read_workbook(content: bytes, matrix: MatrixData, *, max_hazards: int) -> ParsedLog:
+def read_workbook(content: bytes, matrix: MatrixData, *, max_hazards: int, log_name: str = "") -> ParsedLog:
     """Read the hazard sheet of an .xlsx that `guard.check_upload` accepted. Raises UploadRefused
     when there is nothing importable (no hazard sheet, a required column missing, too many hazards,
     unsafe or unreadable XML); every other problem is a message in the result."""
-    grid, cover = read_cells(content, max_hazards)
+    grid, cover, sheets = read_cells(content, max_hazards)
     parsed = _SheetReader(grid, matrix).read()
     parsed.cover = _cover_fields(cover, parsed.messages)
+    for sheet in sheets:
+        title = normalise_label(sheet.title)
+        if cover is not None and sheet.title == cover[0]:
+            _cover_sheet(sheet, cover[1], parsed, log_name)
+        elif title == normalise_label(layout.VERSION_SHEET):
+            _version_history(sheet, parsed)
+        elif "risk matrix" in title:
+            _matrix_sheet(sheet, matrix, parsed)
+        else:
+            _keep_sheet(sheet, set(sheet.cells), parsed)
+        for cell in sorted(sheet.formulas - set(sheet.cells)):
+            parsed.tally.drop(sheet.title, *cell, "holds a formula with no saved result, which is not imported")
     return parsed
+
+
+def _fate_of_cell(sheet: SheetCells, cell: tuple[int, int]) -> str:
+    """Why a cell of a sheet read whole cannot be kept ("" if it can)."""
+    if cell in sheet.formulas:
+        return "holds a formula, whose saved result is not imported"
+    if cell in sheet.errors:
+        return f"shows the error {sheet.cells[cell]}"
+    if cell in sheet.unstorable:
+        return f"holds {sheet.unstorable[cell]}, which cannot be stored"
+    if len(_as_text(sheet.cells[cell])) > CELL_MAX_CHARS:
+        return f"has more than the {CELL_MAX_CHARS:,} characters a cell holds"
+    return ""
+
+
+def _keep_sheet(sheet: SheetCells, cells: set[tuple[int, int]], parsed: ParsedLog, title: str = "") -> None:
+    """Keep `cells` of the sheet, to be written back where they were, on a sheet of that title (the sheet's own
+    unless `title` is given); a formula or an error is named instead."""
+    kept = []
+    for cell in sorted(cells):
+        if why := _fate_of_cell(sheet, cell):
+            parsed.tally.drop(sheet.title, *cell, why)
+        elif text := _as_text(sheet.cells[cell]):
+            kept.append([cell[0], cell[1], text])
+            parsed.tally.count(SHEET)
+    if kept:
+        parsed.kept_sheets.append({"title": title or sheet.title, "cells": kept})
+
+
+VERSION_TABLES = {"amendment history": "amendment", "reviewers": "reviewer", "approved": "approver"}
+VERSION_COLUMNS = {
+    "version": "version",
+    "date": "date",
+    "amendment history": "description",
+    "description of change": "description",
+    "description": "description",
+    "name": "name",
+    "reviewer name": "name",
+    "title / responsibility": "role",
+    "title": "role",
+    "responsibility": "role",
+    "role": "role",
+}
+DOCUMENT_STATUS = "document status:"
+SECTIONS_AFTER = {"distribution"}  # titles that end the tables; their text is kept
+
+
+def _version_history(sheet: SheetCells, parsed: ParsedLog) -> None:
+    """The Amendment History, Reviewers and Approved tables become the log's document history, one entry per
+    row; their titles, headers and instructions are the template's (written back by the export); any
+    other cell is kept with the sheet."""
+    rows: dict[int, dict[int, object]] = {}
+    for (r, c), value in sheet.cells.items():
+        rows.setdefault(r, {})[c] = value
+    table, columns, history, status_note = None, None, [], None
+    structure: set[tuple[int, int]] = set()  # cells of the tables and their titles
+    dropped: set[tuple[int, int]] = set()
+    for r in sorted(rows):
+        cells = {c: v for c, v in rows[r].items() if _as_text(v)}
+        labels = {c: normalise_label(_as_text(v)).rstrip(":") for c, v in cells.items()}
+        headers = {c: VERSION_COLUMNS[label] for c, label in labels.items() if label in VERSION_COLUMNS}
+        if len(cells) == 1 and (name := VERSION_TABLES.get(next(iter(labels.values())))):
+            table, columns = name, None
+            structure.update((r, c) for c in cells)
+        elif len(cells) == 1 and next(iter(labels.values())) in SECTIONS_AFTER:
+            table = None
+        elif len(cells) == 1 and next(iter(labels.values())) + ":" == DOCUMENT_STATUS:
+            table, status_note = None, r + 1
+            structure.update((r, c) for c in cells)
+        elif table and len(headers) >= 2 and len(headers) == len(cells):
+            if columns is None:  # a second header row (a leftover, as in some NHS copies) is kept as it is
+                columns = headers
+                structure.update((r, c) for c in cells)
+        elif table and columns is None and all(label.startswith("this document must be") for label in labels.values()):
+            structure.update((r, c) for c in cells)
+        elif table and columns and (used := {c for c in cells if c in columns and not _fate_of_cell(sheet, (r, c))}):
+            entry = {"table": table} | dict.fromkeys(("version", "date", "name", "role", "description"), "")
+            for c in sorted(used):
+                value = sheet.cells[(r, c)]
+                entry[columns[c]] = _iso(value) if columns[c] == "date" else _as_text(value)
+            history.append(entry)
+            structure.update((r, c) for c in used)
+        elif r == status_note and len(cells) == 1:
+            for c in cells:
+                parsed.tally.drop(sheet.title, r, c, "the export writes its own document status note")
+                dropped.add((r, c))
+    parsed.document_history = history
+    for _ in structure - dropped:
+        parsed.tally.count(FIELD)
+    _keep_sheet(sheet, set(sheet.cells) - structure - dropped, parsed, layout.VERSION_SHEET + layout.NOTES_SUFFIX)
+
+
+def _iso(value) -> str:
+    """A date as ISO text (a date cell, or UK text like 07.07.2020); other text as it is."""
+    day = _as_date(value)
+    return day.isoformat() if day else _as_text(value)
+
+
+def _matrix_sheet(sheet: SheetCells, matrix: MatrixData, parsed: ParsedLog) -> None:
+    """The workbook's Risk Matrix compared cell by cell with the log's (domain.md §3.1: likelihoods in C2:C6,
+    most likely first, severities in D7:H7, ratings in D2:H6). The export writes the log's own matrix in
+    its place, so no cell of this sheet is kept; each difference is a warning naming the cell."""
+    likelihoods = [name for name, _ in reversed(matrix.likelihoods)]
+    severities = [name for name, _ in matrix.severities]
+    expected: dict[tuple[int, int], str] = {}
+    for i, likelihood in enumerate(likelihoods):
+        expected[(2 + i, 3)] = likelihood
+        for j, severity in enumerate(severities):
+            expected[(2 + i, 4 + j)] = str(matrix.rating_for(severity, likelihood))
+    for j, severity in enumerate(severities):
+        expected[(7, 4 + j)] = severity
+    for cell, value in sorted(sheet.cells.items()):
+        where = f"{get_column_letter(cell[1])}{cell[0]}"
+        if cell not in expected:
+            parsed.tally.drop(sheet.title, *cell, "the export writes the log's own risk matrix sheet")
+            continue
+        same_rating = _as_rating(value) is not None and _as_rating(value) == _as_rating(expected[cell])
+        if normalise_label(_as_text(value)) == normalise_label(expected[cell]) or same_rating:
+            parsed.tally.count(FIELD)
+            continue
+        message = (
+            f"The workbook's risk matrix has '{_as_text(value)}' in {where} where this log's matrix has "
+            f"'{expected[cell]}'; hazards are assessed with the log's matrix."
+        )
+        parsed.messages.append(Message("warning", message, sheet.title, cell[0], get_column_letter(cell[1])))
+        parsed.tally.drop(sheet.title, *cell, f"differs from the log's matrix ('{expected[cell]}')")
+
+
+def _cover_sheet(sheet: SheetCells, found: dict, parsed: ParsedLog, log_name: str) -> None:
+    """The labels and values of the cover fields are the log's fields, and the title names the log; the
+    rest of the page (purpose text, copyright, notes) is kept."""
+    fates: dict[tuple[int, int], str] = {}  # cell → "" (a field) or why it was not imported
+    for key, (cell, *_) in found.items():
+        value = coordinate_to_tuple(cell)
+        dr, dc = cover_offset(key)
+        fates[(value[0] - dr, value[1] - dc)] = ""
+        if value in sheet.cells:
+            fates[value] = "" if key in parsed.cover else f"the {COVER_LABELS[key]} was not read (see its message)"
+    label, value = (coordinate_to_tuple(cell) for cell in layout.COVER_CELLS["standard"])
+    if _as_text(sheet.cells.get(label)) == layout.COVER_EXTRA_LABELS["standard"]:
+        fates[label] = fates[value] = ""  # the log's standard: part of which log this is, never imported
+    title = coordinate_to_tuple(layout.COVER_TITLE_CELL)
+    if title in sheet.cells and sheet.cells[title] != f"{COVER_TITLE_PREFIX}{log_name}":
+        fates[title] = "the export titles the cover page from the log's name"
+    elif title in sheet.cells:
+        fates[title] = ""  # the writer's own title for this log
+    for cell, why in fates.items():
+        if why:
+            parsed.tally.drop(sheet.title, *cell, why)
+        elif cell in sheet.cells:
+            parsed.tally.count(FIELD)
+    rest = set(sheet.cells) - set(fates)
+    covered = {cell for cell in rest if cell in _COVER_LAYOUT}
+    _keep_sheet(sheet, rest - covered, parsed)
+    _keep_sheet(sheet, covered, parsed, layout.COVER_SHEET + layout.NOTES_SUFFIX)
+
+
+# The cells the export's Cover Page uses: its labels, values, title and merged ranges.
+_COVER_LAYOUT = {coordinate_to_tuple(cell) for pair in layout.COVER_CELLS.values() for cell in pair} | {
+    (row, column)
+    for ref in layout.COVER_MERGED
+    for min_col, min_row, max_col, max_row in [range_boundaries(ref)]
+    for row in range(min_row, max_row + 1)
+    for column in range(min_col, max_col + 1)
+}
 
 
 def _cover_fields(cover, messages: list[Message]) -> dict[str, object]:
@@ -167,7 +396,8 @@ def _cover_fields(cover, messages: list[Message]) -> dict[str, object]:
                 messages.append(
                     Message(
                         "warning",
-                        f"The version date '{_as_text(raw)}' is not a date cell or an ISO date (YYYY-MM-DD); "
+                        f"The version date '{_as_text(raw)}' is not a date cell, an ISO date (YYYY-MM-DD) or a UK "
+                        "date (DD/MM/YYYY); "
                         "it was not imported. Format the cell as a date in Excel.",
                         sheet,
                         row,
@@ -196,6 +426,7 @@ def _cover_fields(cover, messages: list[Message]) -> dict[str, object]:
 COVER_LABELS = {key: label for label, key in layout.COVER_FIELDS} | {
     "clinical_safety_officer": layout.COVER_EXTRA_LABELS["clinical_safety_officer"]
 }
+COVER_TITLE_PREFIX = "Clinical Safety Hazard Log - "  # as the writer titles the cover page
 
 
 def _as_date(value) -> date | None:
@@ -208,7 +439,15 @@ def _as_date(value) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             return None
+    if isinstance(value, str) and (uk := _UK_DATE.fullmatch(value.strip())):
+        try:
+            return date(int(uk.group(4)), int(uk.group(3)), int(uk.group(1)))
+        except ValueError:
+            return None
     return None
+
+
+_UK_DATE = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})")  # day, month, year, as UK logs type them
 
 
 class _SheetReader:
@@ -218,6 +457,13 @@ class _SheetReader:
         self.matrix = matrix
         self.messages = Messages(grid.messages)
         self.columns: dict[str, int] = {}
+        self.kept: dict[int, str] = {}  # column → header of the additional column it feeds
+        self.sources: list[dict] = []
+        self.owned: set[int] = set()  # rows that are part of an imported hazard
+        self.row_reasons: dict[int, str] = {}  # row → why it is no part of any hazard
+        self.dropped: dict[tuple[int, int], str] = {}  # cell of an imported hazard's row → why it was not used
+        self.filled: set[tuple[int, int]] = set()  # cells a merged range covers (empty in the file)
+        self.tidied: set[str] = set()  # hazard types whose spacing was tidied (said once each)
         self.severities = {normalise_label(name): name for name, _ in matrix.severities}
         self.likelihoods = {normalise_label(name): name for name, _ in matrix.likelihoods}
 
@@ -253,38 +499,123 @@ class _SheetReader:
         self._check_cells()
         reader = {CANONICAL: self._canonical, PER_CONTROL: self._per_control, CONSUMER: self._consumer}[kind]
         hazards = reader()
+        name_column = self.columns["name"]
+        if hazards and not any(
+            _as_text(self.raw(p.row, "name")) or (p.row, name_column) in self.grid.formulas for p in hazards
+        ):
+            column = get_column_letter(self.columns["name"])
+            raise UploadRefused(
+                f"The sheet '{self.sheet}' has {len(hazards):,} hazard numbers but no hazard names: column {column} "
+                f"('{self.grid.header[self.columns['name']].strip()}') is empty on every row, so this is a "
+                "placeholder rather than a hazard log. Fill in the hazard names and upload it again.",
+                self.sheet,
+                self.grid.header_row,
+                column,
+            )
         messages = Messages(sorted(self.messages, key=lambda m: (m.row is not None, m.row or 0)))
         messages.omitted = self.messages.omitted
-        return ParsedLog(layout=kind, sheet=self.sheet, hazards=hazards, messages=messages)
+        parsed = ParsedLog(layout=kind, sheet=self.sheet, hazards=hazards, messages=messages, sources=self.sources)
+        self._tally(parsed.tally)
+        return parsed
+
+    def _tally(self, tally: Tally) -> None:
+        """Count every non-empty cell of the hazard sheet in the bucket it went to (see Tally)."""
+        keyed = set(self.columns.values())
+        group_row = self.grid.header_row - 1
+        for r, values in sorted(self.grid.above.items()):
+            for c in values:
+                if r == group_row and c in self.grid.groups and layout.group_of(values[c]):
+                    tally.count(FIELD)  # a group name: it places the columns below it, and is written back
+                else:
+                    tally.drop(self.sheet, r, c, f"a title above the header row (row {self.grid.header_row})")
+        for c in self.grid.header:
+            if self.grid.header[c].strip():
+                tally.count(FIELD if c in keyed else ADDITIONAL)
+        for r, values in self.grid.rows.items():
+            for c in values:
+                if (r, c) in self.filled:
+                    continue
+                if (r, c) in self.dropped:
+                    tally.drop(self.sheet, r, c, self.dropped[(r, c)])
+                elif r in self.owned:
+                    tally.count(FIELD if c in keyed else ADDITIONAL)
+                else:
+                    tally.drop(self.sheet, r, c, self.row_reasons.get(r, f"row {r} is no part of any hazard"))
+        rating_columns = {self.columns.get(f"{stage}_rating") for stage in STAGES}
+        for r, c in self.grid.formulas:
+            if c in self.grid.rows.get(r, {}):
+                continue  # counted above, with its saved result
+            if r in self.owned and c in rating_columns:
+                tally.count(FIELD)  # the template's rating formula: the rating is computed from the matrix
+            else:
+                tally.drop(self.sheet, r, c, "holds a formula with no saved result, which is not imported")
 
     def _map_columns(self):
+        """Each column feeds a field (its header read by meaning, layout.header_match) or is kept as an
+        additional column under its header, "Column J" where it has none; a column under a merged header
+        is kept under that header and its letter."""
         row = self.grid.header_row
+        known: dict[str, bool] = {}
         for col in sorted(self.grid.header):
-            text = self.grid.header[col]
-            key = layout.header_key(text)
-            if key is None:
-                if text.strip():
-                    self.warning(
-                        row, col, f"The column '{text.strip()}' is not a hazard log column; it was not imported."
-                    )
+            text = self.grid.header[col].strip()
+            match = layout.header_match(text)
+            if match is None:
+                if text:
+                    self._keep(col, text, f"('{text}') is not a column of the template")
                 continue
+            key, exact = match
             if key in ("severity", "likelihood", "rating"):
                 group = self.grid.groups.get(col)
                 if group == layout.INITIAL or (group != layout.RESIDUAL and f"initial_{key}" not in self.columns):
                     key = f"initial_{key}"
                 else:
                     key = f"residual_{key}"
+            if key in self.columns and not (exact and known[key]):
+                first = get_column_letter(self.columns[key])
+                self._keep(col, text, f"('{text}') reads like {LABELS.get(key, key)}, which column {first} feeds")
+                continue
             if key in self.columns:
                 first = get_column_letter(self.columns[key])
                 raise UploadRefused(
-                    f"The header '{text.strip()}' in column {get_column_letter(col)} repeats column {first} "
+                    f"The header '{text}' in column {get_column_letter(col)} repeats column {first} "
                     f"('{self.grid.header[self.columns[key]].strip()}', read as {LABELS.get(key, key)}) in the header "
                     f"row (row {row}); which one holds the hazards' values is unclear. Rename or delete one of them.",
                     self.sheet,
                     row,
                     get_column_letter(col),
                 )
-            self.columns[key] = col
+            self.columns[key], known[key] = col, exact
+            how = "a header of the template" if exact else "recognised by its wording"
+            self.sources.append(
+                {"column": get_column_letter(col), "header": text, "field": LABELS.get(key, key), "how": how}
+            )
+        for ref in self.grid.merged:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+            if min_row <= row <= max_row and (text := self.grid.header.get(min_col, "").strip()):
+                for col in range(min_col + 1, max_col + 1):
+                    if col not in self.columns and col not in self.kept:
+                        self._keep(col, f"{text} ({get_column_letter(col)})", f"is under the merged header '{text}'")
+        used = set().union(*self.grid.rows.values()) if self.grid.rows else set()
+        for col in sorted(used - set(self.columns.values()) - set(self.kept)):
+            self._keep(col, f"Column {get_column_letter(col)}", "has no header")
+        self.kept = dict(sorted(self.kept.items()))
+        self.sources.sort(key=lambda source: column_index_from_string(source["column"]))
+
+    def _keep(self, col: int, header: str, why: str) -> None:
+        header = header[:SHORT_TEXT_MAX_CHARS]
+        if header in self.kept.values():
+            header = f"{header} ({get_column_letter(col)})"
+        self.kept[col] = header
+        hidden = " It is hidden in Excel." if col in self.grid.hidden_columns else ""
+        self.warning(
+            self.grid.header_row,
+            col,
+            f"Column {get_column_letter(col)} {why}: its values are kept with each hazard as the additional "
+            f"column '{header}' and written back on export.{hidden}",
+        )
+        self.sources.append(
+            {"column": get_column_letter(col), "header": header, "field": "Additional column", "how": why}
+        )
 
     def _layout(self) -> str:
         if "additional_controls" in self.columns:
@@ -308,6 +639,8 @@ class _SheetReader:
             if value is not None:
                 for r in range(top, max_row + 1):
                     for c in range(min_col, max_col + 1):
+                        if (r, c) != (min_row, min_col):
+                            self.filled.add((r, c))
                         self.grid.rows.setdefault(r, {})[c] = value
             self.warning(
                 top,
@@ -562,9 +895,13 @@ class _SheetReader:
         if reference is None:
             if not _as_text(self.raw(row, "reference")):
                 self.warning(row, "reference", f"Row {row} has no hazard number, so it was not imported.")
+                self.row_reasons[row] = f"row {row} has no hazard number"
+            else:
+                self.row_reasons[row] = f"row {row}'s hazard number is not valid"
             return None
         key = reference_key(reference)
         if key in seen:
+            self.row_reasons[row] = f"row {row} repeats the hazard number {reference} of row {seen[key]}"
             self.error(
                 row,
                 "reference",
@@ -573,7 +910,65 @@ class _SheetReader:
             )
             return None
         seen[key] = row
+        self.owned.add(row)
         return reference
+
+    def additional(self, row: int) -> tuple[tuple[str, str], ...]:
+        """The row's values in the columns kept as additional columns, as Excel shows them: ((header, text), …).
+        A formula, an error or an over-long text is not kept, and its cell is named."""
+        values = self.grid.rows.get(row, {})
+        pairs = []
+        for col, header in self.kept.items():
+            if col not in values or (row, col) in self.filled and values[col] is None:
+                continue
+            where = f"{get_column_letter(col)}{row}"
+            if (row, col) in self.grid.formulas:
+                why = "holds a formula, whose saved result is not imported"
+            elif (row, col) in self.grid.errors:
+                why = f"shows the error {values[col]}"
+            elif (row, col) in self.grid.unstorable:
+                why = f"holds {self.grid.unstorable[(row, col)]}, which cannot be stored"
+            elif len(text := _as_text(values[col])) > CELL_MAX_CHARS:
+                why = f"has {len(text):,} characters, more than the {CELL_MAX_CHARS:,} a cell holds"
+            else:
+                if text:
+                    pairs.append((header, text))
+                continue
+            self.dropped[(row, col)] = why
+            self.warning(row, col, f"{where} ('{header}') {why}; it was not imported.")
+        return tuple(pairs)
+
+    def category(self, row: int) -> str:
+        """The hazard type without stray spaces around it: proposed, and said once for each value that had them."""
+        tidy = self.text(row, "hazard_type", SHORT_TEXT_MAX_CHARS)
+        raw = self.raw(row, "hazard_type")
+        if (
+            isinstance(raw, str)
+            and raw.strip() == tidy != raw
+            and raw not in self.tidied
+            and (row, self.columns["hazard_type"]) not in self.grid.formulas
+        ):
+            self.tidied.add(raw)
+            self.warning(
+                row,
+                "hazard_type",
+                f"The hazard type '{raw}' has stray spaces; it is proposed as '{tidy}' (the same for every row "
+                "with it). Confirm the import to accept.",
+            )
+        return tidy
+
+    def _blank_status(self, row: int, reference: str) -> None:
+        """A blank status is not silently made Open: the proposal is said, for the CSO to confirm."""
+        where = f"{get_column_letter(self.columns['status'])}{row}"
+        self.warning(
+            row,
+            "status",
+            f"{where} (Status) is empty for hazard {reference}: it is proposed as Open if the hazard is new (an "
+            "existing hazard keeps its status). Confirm the import to accept, or fill in the status.",
+        )
+
+    def _no_status_column(self) -> None:
+        self.warning(None, "", NO_STATUS_COLUMN)
 
     def _carried(self, *keys: str) -> set[str]:
         return {key for key in keys if key in self.columns}
@@ -582,18 +977,25 @@ class _SheetReader:
         hazards = []
         seen: dict[str, int] = {}
         control_columns = {f"controls.{t or k}" for key, k, t in CANONICAL_CONTROL_COLUMNS if key in self.columns}
+        if "status" not in self.columns:
+            self._no_status_column()
         for row in self._data_rows():
             reference = self._start(row, seen)
             if reference is None:
                 continue
             causes = self.causes(row)
+            if "cause_ids" in self.columns:
+                ids = dict(parse_items(self.text(row, "cause_ids")))
+                causes = tuple(replace(c, source_id=ids.get(c.number, "").strip()[:20]) for c in causes)
             status = self.status(row)
+            if status is None and "status" in self.columns and not self.text(row, "status"):
+                self._blank_status(row, reference)
             hazard = HazardRow(
                 reference=reference,
                 name=self.name(row, reference),
                 description=self.text(row, "description"),
                 clinical_impact=self.text(row, "clinical_impact"),
-                hazard_type=self.text(row, "hazard_type", SHORT_TEXT_MAX_CHARS),
+                hazard_type=self.category(row),
                 owner=self.text(row, "owner", SHORT_TEXT_MAX_CHARS),
                 actions=self.text(row, "actions"),
                 status=status or "open",
@@ -601,14 +1003,22 @@ class _SheetReader:
                 controls=self.canonical_controls(row, {c.number for c in causes}),
                 initial=self.assessment(row, "initial"),
                 residual=self.assessment(row, "residual"),
+                additional_columns=self.additional(row),
             )
             carries = self._carried("description", "clinical_impact", "hazard_type", "owner", "actions", "causes")
+            carries |= {"additional_columns"} if self.kept else set()
             hazards.append(self._parsed(hazard, row, carries | control_columns | ({"status"} if status else set())))
         return hazards
 
     def _consumer(self) -> list[ParsedHazard]:
         hazards = []
         seen: dict[str, int] = {}
+        if "suggested_actions" in self.columns and "actions" in self.columns:
+            # Both read as the hazard's actions: the second is kept rather than dropped.
+            col = self.columns.pop("actions")
+            self._keep(col, self.grid.header[col].strip(), "is a second actions column")
+            self.kept = dict(sorted(self.kept.items()))
+        self._no_status_column()
         for row in self._data_rows():
             reference = self._start(row, seen)
             if reference is None:
@@ -618,11 +1028,13 @@ class _SheetReader:
                 name=self.name(row, reference),
                 description=self.text(row, "description"),
                 clinical_impact=self.text(row, "clinical_impact"),
-                hazard_type=self.text(row, "hazard_type", SHORT_TEXT_MAX_CHARS),
+                hazard_type=self.category(row),
                 actions=self.text(row, "suggested_actions") or self.text(row, "actions"),
                 causes=self.causes(row),
+                additional_columns=self.additional(row),
             )
             carries = self._carried("description", "clinical_impact", "hazard_type", "causes")
+            carries |= {"additional_columns"} if self.kept else set()
             if "suggested_actions" in self.columns or "actions" in self.columns:
                 carries.add("actions")
             hazards.append(self._parsed(hazard, row, carries))
@@ -632,6 +1044,8 @@ class _SheetReader:
         """Rows repeat the hazard, one per control; a row without a hazard number continues the hazard above."""
         groups: list[tuple[str, list[int]]] = []
         seen: dict[str, int] = {}
+        if "status" not in self.columns:
+            self._no_status_column()
         current = None  # the hazard number (compared loosely) of the rows being read; None before any
         for row in self._data_rows():
             raw = _squash(self.raw(row, "reference"))
@@ -643,23 +1057,51 @@ class _SheetReader:
                         f"Row {row} has no hazard number; it was read as part of {groups[-1][0]} above.",
                     )
                     groups[-1][1].append(row)
+                    self.owned.add(row)
                 continue
             if raw and raw == current:
                 if groups and current == _squash(groups[-1][0]):
                     groups[-1][1].append(row)
+                    self.owned.add(row)
                 continue
             current = raw or None
+            if groups and self._continues(row, groups[-1]):
+                groups[-1][1].append(row)
+                continue
             reference = self._start(row, seen)
             if reference is not None:
                 groups.append((reference, [row]))
         return [self._per_control_hazard(reference, rows) for reference, rows in groups]
 
+    def _continues(self, row: int, group: tuple[str, list[int]]) -> bool:
+        """Whether a row with another hazard number has the hazard name and cause ids of the hazard above
+        (Excel's fill-down increments a number it copies): proposed as part of it, and said so."""
+        reference, rows = group
+        name, cause = _squash(self.raw(row, "name")), _ID_PREFIX.match(self.text(row, "causes"))
+        ids = {m.group(1)[:-2] for r in rows if (m := _ID_PREFIX.match(self.text(r, "causes")))}
+        if not name or name != _squash(self.raw(rows[0], "name")) or cause is None or cause.group(1)[:-2] not in ids:
+            return False
+        self.owned.add(row)
+        self.warning(
+            row,
+            "reference",
+            f"Row {row} has hazard number {_as_text(self.raw(row, 'reference'))}, but its hazard name and cause id "
+            f"{cause.group(1)} continue hazard {reference} above (Excel's fill-down increments a number it copies): "
+            f"it is proposed as part of {reference}. If it is a hazard of its own, give it its own name and "
+            "cause ids.",
+        )
+        return True
+
     def _per_control_hazard(self, reference: str, rows: list[int]) -> ParsedHazard:
         first = rows[0]
         fields = {key: self._hazard_value(rows, key) for key in ("description", "clinical_impact", "existing_controls")}
         fields |= {key: self._hazard_value(rows, key, SHORT_TEXT_MAX_CHARS) for key in ("hazard_type", "owner")}
+        if "hazard_type" in self.columns:
+            self.category(self._first_row_with(rows, "hazard_type"))
         fields["actions"] = self._hazard_value(rows, "actions")
         status = self.status(self._first_row_with(rows, "status"))
+        if status is None and "status" in self.columns and not self.text(first, "status"):
+            self._blank_status(first, reference)
         name = self._hazard_value(rows, "name", NAME_MAX_CHARS)
         if not name:
             self.error(first, "name", f"Hazard {reference} has no hazard name; enter one.")
@@ -669,10 +1111,18 @@ class _SheetReader:
             stage_row = self._first_row_with(rows, *keys)
             stages[stage] = self.assessment(stage_row, stage)
             self._consistent(rows, stage_row, keys, f"{stage} assessment")
-        causes, cause_of_row = self._number_causes(rows)
-        controls: dict[tuple, list[int]] = {}  # (kind, type, text, owner, status, evidence) → cause numbers
+        causes, cause_of_row, cause_ids = self._number_causes(rows)
+        # (kind, type, text, owner, status, evidence, additional columns) → (cause numbers, source ids)
+        controls: dict[tuple, tuple[list[int], list[str]]] = {}
+        hazard_columns: tuple = ()  # kept columns of rows without a control belong to the hazard
         for row in rows:
-            self._control_of_row(row, cause_of_row.get(row), controls)
+            if not self._control_of_row(row, cause_of_row.get(row), controls) and (kept := self.additional(row)):
+                if not hazard_columns:
+                    hazard_columns = kept
+                elif kept != hazard_columns:
+                    for col in self.kept:
+                        if col in self.grid.rows.get(row, {}):
+                            self.dropped[(row, col)] = f"differs from row {first} of the same hazard, which is used"
         existing = [
             ControlRow(i, text, "existing", "", cause_numbers=(n,) if n else ())
             for i, (n, text) in enumerate(
@@ -689,9 +1139,13 @@ class _SheetReader:
                 owner=owner,
                 implementation_status=status,
                 evidence=evidence,
+                source_id=", ".join(ids)[:SOURCE_ID_MAX_CHARS],
+                additional_columns=kept,
                 cause_numbers=tuple(sorted(numbers)),
             )
-            for i, ((_, control_type, text, owner, status, evidence), numbers) in enumerate(controls.items(), start=1)
+            for i, ((_, control_type, text, owner, status, evidence, kept), (numbers, ids)) in enumerate(
+                controls.items(), start=1
+            )
         ]
         hazard = HazardRow(
             reference=reference,
@@ -702,13 +1156,15 @@ class _SheetReader:
             owner=fields["owner"],
             actions=fields["actions"],
             status=status or "open",
-            causes=tuple(CauseRow(n, causes[n]) for n in sorted(causes)),
+            causes=tuple(CauseRow(n, causes[n], cause_ids.get(n, "")) for n in sorted(causes)),
             controls=tuple(existing + additional),
             initial=stages["initial"],
             residual=stages["residual"],
+            additional_columns=hazard_columns,
         )
         carries = self._carried("description", "clinical_impact", "hazard_type", "owner", "actions", "causes")
         carries |= {f"controls.{t}" for t in ("design", "test", "training", "bpc")} | {"controls.details"}
+        carries |= {"additional_columns"} if self.kept else set()
         if "existing_controls" in self.columns:
             carries.add("controls.existing")
         return self._parsed(hazard, first, carries | ({"status"} if status else set()))
@@ -725,17 +1181,23 @@ class _SheetReader:
 
     def _consistent(self, rows, used_row, keys, what):
         used = [_squash(self.raw(used_row, key)) for key in keys]
+        warned = False
         for row in rows:
             values = [_squash(self.raw(row, key)) for key in keys]
             if row != used_row and any(values) and values != used:
-                self.warning(
-                    row,
-                    keys[0],
-                    f"The {what} on row {row} differs from row {used_row} of the same hazard; row {used_row} is used.",
-                )
-                return
+                for key in keys:
+                    if (col := self.columns.get(key)) and col in self.grid.rows.get(row, {}):
+                        self.dropped[(row, col)] = f"differs from row {used_row} of the same hazard, which is used"
+                if not warned:
+                    self.warning(
+                        row,
+                        keys[0],
+                        f"The {what} on row {row} differs from row {used_row} of the same hazard; row {used_row} is "
+                        "used.",
+                    )
+                    warned = True
 
-    def _number_causes(self, rows) -> tuple[dict[int, str], dict[int, int]]:
+    def _number_causes(self, rows) -> tuple[dict[int, str], dict[int, int], dict[int, str]]:
         """Causes from ids like '0101' (hazard 01, cause 01). An id is kept by the first cause that uses
         it; the same text under another id is the same cause; a different cause reusing an id (or one
         without an id) is numbered after the highest id, so one slip does not renumber the causes after it."""
@@ -748,7 +1210,7 @@ class _SheetReader:
             if not text or is_no_entry(text):
                 continue
             match = _ID_PREFIX.match(text)
-            ident, number = (match.group(1), int(match.group(1)[-2:])) if match else ("", None)
+            ident, number = (match.group(1)[:20], int(match.group(1)[-2:])) if match else ("", None)
             text = text[match.end() :].strip() if match else text
             key = _squash(text).rstrip(" .;:,")
             found[row] = (ident, number, text, key)
@@ -782,14 +1244,24 @@ class _SheetReader:
                         f"this one (“{_short(text)}”) was imported as cause {given}.",
                     )
         causes = {number_of[key]: text for key, text in texts.items()}
-        return dict(sorted(causes.items())), {row: number_of[key] for row, (*_, key) in found.items()}
+        ids: dict[int, str] = {}  # cause number → the id it was first written with
+        for ident, _, _, key in found.values():
+            if ident:
+                ids.setdefault(number_of[key], ident)
+        return (
+            dict(sorted(causes.items())),
+            {row: number_of[key] for row, (*_, key) in found.items()},
+            ids,
+        )
 
-    def _control_of_row(self, row, cause: int | None, controls: dict[tuple, list[int]]) -> None:
+    def _control_of_row(self, row, cause: int | None, controls: dict[tuple, list[int]]) -> bool:
+        """Add the row's control to `controls`; False if the row has none."""
         text = self.text(row, "additional_controls")
-        match = re.match(r"^\s*\d{4,}(?!\d)\s*", text)
+        match = re.match(r"^\s*(\d{4,})(?!\d)\s*", text)
+        source_id = match.group(1) if match else ""
         text = text[match.end() :].strip() if match else text
         if not text or is_no_entry(text):
-            return
+            return False
         type_text = self.text(row, "control_type")
         control_type = CONTROL_TYPES.get(normalise_label(type_text))
         if not type_text:
@@ -799,7 +1271,7 @@ class _SheetReader:
             )
         elif control_type is None:
             self.error(row, "control_type", f"'{type_text}' is not a control type. Use {CONTROL_TYPE_NAMES}.")
-            return
+            return True
         owner = self.text(row, "control_owner", SHORT_TEXT_MAX_CHARS)
         evidence = self.text(row, "action")
         status_text = self.text(row, "action_status")
@@ -811,12 +1283,14 @@ class _SheetReader:
                 "action_status",
                 f"The action status '{status_text}' is neither open nor closed; the control was imported as Proposed.",
             )
-        key = ("additional", control_type, text, owner, status, evidence)
-        if key in controls:
-            if cause is not None and cause not in controls[key]:
-                controls[key].append(cause)
-            return
-        controls[key] = [cause] if cause else []
+        key = ("additional", control_type, text, owner, status, evidence, self.additional(row))
+        # The same control answering several causes is one control, with the id of each row (", ").
+        numbers, ids = controls.setdefault(key, ([], []))
+        if cause is not None and cause not in numbers:
+            numbers.append(cause)
+        if source_id and source_id not in ids:
+            ids.append(source_id)
+        return True
 
     def _parsed(self, hazard: HazardRow, row: int, carries: set[str]) -> ParsedHazard:
         carries = carries | {"reference", "name"}
@@ -880,6 +1354,8 @@ def _as_rating(value) -> int | None:
     if isinstance(value, int | float) and float(value).is_integer():
         return int(value)
     text = str(value).strip()
+    if re.fullmatch(r"\d+\.0+", text):  # a rating shown with decimals, e.g. "3.0"
+        text = text.split(".")[0]
     return int(text) if text.isdigit() else None
 
 

@@ -36,6 +36,16 @@ LIKELIHOOD_FILL = "D7E4BD"
 SEVERITY_FILL = "B8CCE4"
 TABLE_HEADER_FILL = "C0C0C0"
 CSO_TITLE = "Clinical Safety Officer"
+# Printing. Neither LibreOffice nor Excel grows a row to fit wrapped text in a file that does not ask, so each
+# row's height is worked out here: Arial 10 prose fits about 1.4 characters per unit of column width in
+# LibreOffice (less for capitals, less a little for word wrap), on lines 12.75 points apart (Excel's one-line
+# height for Arial 10); 409 points is the most Excel allows a row.
+CHARS_PER_WIDTH = 1.25
+WRAP_SLACK = 2
+LINE_POINTS = 12.75
+ROW_PADDING_POINTS = 3
+MAX_ROW_POINTS = 409
+PAPER_A4 = "9"
 
 
 class CellTooLong(ValueError):
@@ -49,8 +59,19 @@ def write_nhs_workbook(snapshot: LogSnapshot) -> bytes:
     wb = _Workbook(snapshot.matrix.ratings)
     _cover_page(wb.create_sheet(layout.COVER_SHEET), snapshot)
     _version_history(wb.create_sheet(layout.VERSION_SHEET), snapshot)
-    _hazard_log(wb.create_sheet(layout.HAZARD_SHEET), rows)
+    extra = _additional_columns(snapshot.hazards)
+    extra_rows = [[dict(hazard.additional_columns).get(header) for header in extra] for hazard in snapshot.hazards]
+    if any(cause.source_id for hazard in snapshot.hazards for cause in hazard.causes):
+        extra.insert(0, layout.CAUSE_IDS_HEADER)
+        for hazard, values in zip(snapshot.hazards, extra_rows, strict=True):
+            values.insert(0, format_items([(c.number, c.source_id) for c in hazard.causes if c.source_id]) or None)
+    _hazard_log(wb.create_sheet(layout.HAZARD_SHEET), rows, extra, extra_rows)
     _risk_matrix(wb.create_sheet(layout.MATRIX_SHEET), snapshot.matrix)
+    written = {layout.COVER_SHEET, layout.VERSION_SHEET, layout.HAZARD_SHEET, layout.MATRIX_SHEET}
+    for sheet in snapshot.kept_sheets:
+        if sheet["title"] not in written:  # an imported workbook's other sheet, kept: written back as it was
+            ws = wb.create_sheet(sheet["title"])
+            _append_grid(ws, {(r, c): _cell(ws, text, "plain") for r, c, text in sheet["cells"]})
     for name, cells in (layout.LIKELIHOOD_RANGE, layout.CONSEQUENCE_RANGE):
         wb.defined_names[name] = DefinedName(name, attr_text=f"'{layout.MATRIX_SHEET}'!{cells}")
     out = BytesIO()
@@ -118,7 +139,7 @@ def hazard_values(hazard: HazardRow) -> list:
         "name": hazard.name,
         "description": hazard.description,
         "clinical_impact": hazard.clinical_impact,
-        "causes": format_items([(cause.number, cause.description) for cause in hazard.causes]),
+        "causes": format_items([(cause.number, cause.description) for cause in hazard.causes], alone=1),
         **{key: _numbered_by_cause(items) for key, items in controls.items()},
         "actions": hazard.actions,
         "owner": hazard.owner,
@@ -211,11 +232,35 @@ def _merge(ws, *ranges: str) -> None:
         ws.merged_cells.add(cells)
 
 
+def _print_on_a4(ws, *, landscape: bool, one_page: bool) -> None:
+    """A4, as wide as one page; `one_page` also as high as one page. Numbered pages."""
+    ws.page_setup.paperSize = PAPER_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1 if one_page else 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column `width` wide (each line break starts a new line)."""
+    per_line = max(1, int(width * CHARS_PER_WIDTH) - WRAP_SLACK)
+    return sum(-(-len(line) // per_line) or 1 for line in text.split("\n"))
+
+
+def _height(cells) -> float | None:
+    """The height in points of a row of (value, column width) that shows every line of its text, or None
+    for one line."""
+    lines = max((_lines(value, width) for value, width in cells if isinstance(value, str)), default=1)
+    return None if lines == 1 else min(MAX_ROW_POINTS, lines * LINE_POINTS + ROW_PADDING_POINTS)
+
+
 # Cover Page and Version History ----------------------------------------------------------------
 
 
 def _cover_page(ws, snapshot: LogSnapshot) -> None:
     _widths(ws, {"A": 26, "B": 30, "C": 26, "D": 22, "E": 14, "F": 14})
+    _print_on_a4(ws, landscape=False, one_page=True)
     labels = {key: label for label, key in layout.COVER_FIELDS} | layout.COVER_EXTRA_LABELS
     values = {key: getattr(snapshot, key) for key in layout.COVER_CELLS}
     grid: dict[tuple[int, int], WriteOnlyCell] = {}
@@ -229,22 +274,48 @@ def _cover_page(ws, snapshot: LogSnapshot) -> None:
     for key, (label_cell, value_cell) in layout.COVER_CELLS.items():
         put(label_cell, labels[key], "label")
         put(value_cell, values[key], "plain date" if isinstance(values[key], date) else "plain")
-    _merge(ws, "A8:D8", "C9:D9", "C10:D10", "A18:F18")
+    _merge(ws, *layout.COVER_MERGED)
+    _add_kept_cells(ws, grid, snapshot)
     _append_grid(ws, grid)
 
 
 def _append_grid(ws, grid: dict[tuple[int, int], object]) -> None:
-    """Write cells placed at (row, column) by streaming rows in order, as write-only mode requires."""
+    """Write cells placed at (row, column) by streaming rows in order, as write-only mode requires, each
+    row as high as its wrapped text needs (a cell merged along its row is as wide as the merged columns)."""
     rows: dict[int, dict[int, object]] = {}
     for (row, column), cell in grid.items():
         rows.setdefault(row, {})[column] = cell
+    spans = {(m.min_row, m.min_col): m.max_col for m in ws.merged_cells.ranges if m.min_row == m.max_row}
+
+    def width(row: int, column: int) -> float:
+        return sum(
+            ws.column_dimensions[get_column_letter(c)].width or 9
+            for c in range(column, spans.get((row, column), column) + 1)
+        )
+
     for row in range(1, max(rows, default=0) + 1):
         cells = rows.get(row, {})
+        wrapped = [(c.value, width(row, column)) for column, c in cells.items() if c.alignment.wrap_text]
+        if wrapped and (height := _height(wrapped)):
+            ws.row_dimensions[row].height = height
         ws.append([cells.get(column) for column in range(1, max(cells, default=0) + 1)])
+
+
+def _is_working_version(snapshot: LogSnapshot) -> bool:
+    """Whether the cover's version is a draft after the last issue, to list below the issues. An issue's own
+    workbook has the issue's number there; a version at or before the last issue is stale, never listed."""
+    from hazardlog.issues import NUMBER_PATTERN, number_key
+
+    if not snapshot.version or snapshot.version in {issue.number for issue in snapshot.issues}:
+        return False
+    if not snapshot.issues or not NUMBER_PATTERN.fullmatch(snapshot.version):
+        return True
+    return all(number_key(snapshot.version) > number_key(issue.number) for issue in snapshot.issues)
 
 
 def _version_history(ws, snapshot: LogSnapshot) -> None:
     _widths(ws, {"A": 14, "B": 24, "C": 40, "D": 14, "E": 12})
+    _print_on_a4(ws, landscape=False, one_page=False)
     grid: dict[tuple[int, int], WriteOnlyCell] = {}
     merged = ["A1:E1"]
 
@@ -261,21 +332,36 @@ def _version_history(ws, snapshot: LogSnapshot) -> None:
         return row + len(rows) + 1
 
     grid[1, 1] = _cell(ws, "Amendment History", "title")
-    amendments = [(issue.number, issue.approved_at, issue.meaning) for issue in snapshot.issues]
-    if snapshot.version and snapshot.version not in {issue.number for issue in snapshot.issues}:
-        amendments.append((snapshot.version, snapshot.version_date, "Working version, not yet an approved issue"))
+    # An imported workbook's own history first, then the log's issues.
+    history = {table: [row for row in snapshot.document_history if row["table"] == table] for table in _HISTORY}
+    amendments = [(row["version"], _history_date(row), row["description"]) for row in history["amendment"]]
+    amendments += [(issue.number, issue.approved_at, issue.meaning) for issue in snapshot.issues]
+    if _is_working_version(snapshot):
+        amendments.append((snapshot.version, snapshot.version_date, layout.WORKING_VERSION))
     row = table(2, ("Version", "Date", "Amendment History"), amendments)
 
+    cso = snapshot.clinical_safety_officer
     people = (
-        ("Reviewers", "reviewed", [(snapshot.clinical_safety_officer, CSO_TITLE, None, None)]),
-        ("Approved", "approved", [(i.approved_by, CSO_TITLE, i.approved_at, i.number) for i in snapshot.issues]),
+        (
+            "Reviewers",
+            "reviewed",
+            [*_people(history["reviewer"]), *[(cso, CSO_TITLE, None, None) for cso in [cso] if cso]],
+        ),
+        (
+            "Approved",
+            "approved",
+            [
+                *_people(history["approver"]),
+                *((i.approved_by, CSO_TITLE, i.approved_at, i.number) for i in snapshot.issues),
+            ],
+        ),
     )
     for title, must, rows in people:
         row += 2
         grid[row, 1] = _cell(ws, title, "title")
         grid[row + 1, 1] = _cell(ws, f"This document must be {must} by the following:", "plain")
         merged.append(f"A{row + 1}:E{row + 1}")
-        row = table(row + 2, ("Name", "Title / Responsibility", "Date", "Version"), [r for r in rows if r[0]])
+        row = table(row + 2, ("Name", "Title / Responsibility", "Date", "Version"), rows)
 
     row += 1
     grid[row, 1] = _cell(ws, "Document Status:", "title")
@@ -293,35 +379,77 @@ def _version_history(ws, snapshot: LogSnapshot) -> None:
 # Hazard Log -----------------------------------------------------------------------------------------
 
 
-def _hazard_log(ws, rows: list[list]) -> None:
+_HISTORY = ("amendment", "reviewer", "approver")
+EXTRA_WIDTH = 20  # an additional column kept from an imported workbook
+
+
+def _history_date(row: dict):
+    """A document history date (ISO text when the import could read it) as a date cell, else its text."""
+    try:
+        return date.fromisoformat(row["date"]) if row["date"] else None
+    except ValueError:
+        return row["date"]
+
+
+def _people(rows: list[dict]) -> list[tuple]:
+    return [(row["name"], row["role"], _history_date(row), row["version"] or None) for row in rows]
+
+
+def _add_kept_cells(ws, grid: dict, snapshot: LogSnapshot) -> None:
+    """The cells an import kept from this sheet of its workbook (the Cover Page's purpose text, notes), where
+    they were: the reader keeps on this sheet only cells that the export's own layout leaves free."""
+    for sheet in snapshot.kept_sheets:
+        if sheet["title"] == ws.title:
+            for r, c, text in sheet["cells"]:
+                grid[r, c] = _cell(ws, text, "plain")
+
+
+def _additional_columns(hazards) -> list[str]:
+    """The headers of the hazards' additional columns (kept from an imported workbook), in first-seen order."""
+    return list(dict.fromkeys(header for hazard in hazards for header, _ in hazard.additional_columns))
+
+
+def _hazard_log(ws, rows: list[list], extra: list[str], extra_rows: list[list]) -> None:
+    """The template's columns A–S, then the additional columns an import kept, under their own headers."""
     columns = layout.HAZARD_COLUMNS
-    _widths(ws, {column.letter: column.width for column in columns})
+    extra_letters = [get_column_letter(len(columns) + n) for n in range(1, len(extra) + 1)]
+    _widths(ws, {column.letter: column.width for column in columns} | dict.fromkeys(extra_letters, EXTRA_WIDTH))
     ws.freeze_panes = f"A{layout.FIRST_DATA_ROW}"
     ws.print_title_rows = f"{layout.GROUP_ROW}:{layout.HEADER_ROW}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_on_a4(ws, landscape=True, one_page=False)
 
     groups = {column.group: [] for column in columns if column.group}
     for column in columns:
         if column.group:
             groups[column.group].append(column.letter)
     group_at = {letters[0]: group for group, letters in groups.items()}
-    ws.append([_cell(ws, group_at.get(column.letter), "header") for column in columns])
+    ws.append(
+        [_cell(ws, group_at.get(column.letter), "header") for column in columns]
+        + [_cell(ws, None, "header") for _ in extra]
+    )
     _merge(ws, *(f"{letters[0]}{layout.GROUP_ROW}:{letters[-1]}{layout.GROUP_ROW}" for letters in groups.values()))
-    ws.append([_cell(ws, column.header, "header") for column in columns])
+
+    widths = [column.width for column in columns] + [EXTRA_WIDTH] * len(extra)
+    headers = [column.header for column in columns] + extra
+    if height := _height(zip(headers, widths, strict=True)):
+        ws.row_dimensions[layout.HEADER_ROW].height = height
+    ws.append([_cell(ws, header, "header") for header in headers])
 
     rating_columns = {i for i, column in enumerate(columns) if column.key.endswith("_rating")}
-    for row in rows:
+    for number, (row, more) in enumerate(zip(rows, extra_rows, strict=True), layout.FIRST_DATA_ROW):
+        row = row + more
+        if height := _height(zip(row, widths, strict=True)):
+            ws.row_dimensions[number].height = height
+        # Empty cells are written too, so that every cell of the table has its border on paper.
         ws.append(
             [
-                None if value is None else _cell(ws, value, f"rating {value}" if i in rating_columns else "text")
+                _cell(ws, value, f"rating {value}" if i in rating_columns and value else "text")
                 for i, value in enumerate(row)
             ]
         )
 
     last = layout.HEADER_ROW + len(rows)
-    ws.auto_filter.ref = f"A{layout.HEADER_ROW}:{columns[-1].letter}{last}"
+    ws.auto_filter.ref = f"A{layout.HEADER_ROW}:{(extra_letters or [columns[-1].letter])[-1]}{last}"
     _validations(ws, last + SPARE_ROWS)
 
 
@@ -355,6 +483,7 @@ def _validations(ws, last_row: int) -> None:
 def _risk_matrix(ws, matrix: MatrixData) -> None:
     """The matrix in the template's places, so the named ranges Likelihood and Consequence resolve."""
     _widths(ws, {"A": 2.5, "B": 5.5, "C": 16, "D": 14, "E": 14, "F": 14, "G": 14, "H": 14, "I": 3.5, "J": 18, "K": 70})
+    _print_on_a4(ws, landscape=True, one_page=True)
     grid: dict[tuple[int, int], WriteOnlyCell] = {}
     likelihoods = list(reversed(matrix.likelihoods))  # most likely at the top, as in the template
     severities = list(matrix.severities)

@@ -84,6 +84,16 @@ class Command(BaseCommand):
                 f"Hazards: {counts['create']} to create, {counts['update']} to update, {counts['unchanged']} "
                 f"unchanged; {counts['missing_from_file']} in the log but not in the file (kept)."
             )
+        if tally := report.get("tally"):
+            out(
+                f"Cells: {tally['read']} read, {tally['stored']} stored in fields, {tally['additional']} kept as "
+                f"additional columns, {tally['sheets']} kept in sheets, {tally['not_imported']} not imported."
+            )
+            for cell in tally["not_imported_cells"]:
+                out(f"  not imported {cell['sheet']}!{cell['cell']}: {cell['reason']}")
+        for source in report.get("sources", []):
+            header = _one_line(source["header"], 40)
+            out(f"  column {source['column']} '{header}' → {source['field']} ({source['how']})")
         for hazard in report["hazards"]:
             out(f"  {hazard['action']:<9} {hazard['reference']}  {hazard['name']}")
             for change in hazard["changes"]:
