@@ -16,7 +16,8 @@ from tests import factories
 def test_a_database_set_up_by_migrate_alone_is_clean(db):
     """Migration 0002 creates the NHS matrix through migration models, which write no history; 0010 writes it."""
     assert RiskMatrix.objects.filter(name=nhs_matrix.NAME).exists()
-    assert verify() == (True, verify()[1])
+    clean, output = verify()
+    assert clean, output
     for model in (RiskMatrix, SeverityLevel, LikelihoodLevel, RiskRating, RiskCell):
         assert model.history.filter(history_type="+").count() == model.objects.count() > 0, model.__name__
 
