@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 SIGNED_IN_AT = "hazardlog_signed_in_at"
+RENEWED_AT = "hazardlog_renewed_at"
 
 
 def locked_out(request, response=None, credentials=None):
@@ -52,8 +53,12 @@ def _record_sign_in(sender, request, user, **kwargs):
 class SessionLifetimeMiddleware:
     """Signs a user out HAZARDLOG_SESSION_MAX_HOURS after they signed in, however active the session.
 
-    The idle time-out is Django's own (SESSION_COOKIE_AGE renewed on every request); this one is absolute.
+    The idle time-out is Django's own SESSION_COOKIE_AGE, renewed here at most once a minute rather than by
+    SESSION_SAVE_EVERY_REQUEST, which writes the session row on every page: a session idle for
+    HAZARDLOG_SESSION_IDLE_MINUTES ends, give or take that minute.
     """
+
+    RENEW_AFTER_SECONDS = 60
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -71,6 +76,8 @@ class SessionLifetimeMiddleware:
                 messages.info(
                     request, f"You were signed out after {hours} hours: a session lasts {hours} hours from signing in."
                 )
+            elif now - request.session.get(RENEWED_AT, 0) > self.RENEW_AFTER_SECONDS:
+                request.session[RENEWED_AT] = now  # marks the session modified: saved, cookie renewed
         return self.get_response(request)
 
 

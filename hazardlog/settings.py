@@ -155,10 +155,9 @@ AXES_CLIENT_IP_CALLABLE = "hazardlog.accounts.client_ip"
 # Behind N proxies that each append to X-Forwarded-For, the client is the N-th address from the right.
 HAZARDLOG_TRUSTED_PROXIES = envint("HAZARDLOG_TRUSTED_PROXIES", 0)
 
-# Sessions end after HAZARDLOG_SESSION_IDLE_MINUTES without a request (each request renews the cookie),
-# and HAZARDLOG_SESSION_MAX_HOURS after signing in whatever the activity (hazardlog.accounts).
+# Sessions end after HAZARDLOG_SESSION_IDLE_MINUTES without a request (a request renews the session at most
+# once a minute), and HAZARDLOG_SESSION_MAX_HOURS after signing in whatever the activity (hazardlog.accounts).
 SESSION_COOKIE_AGE = 60 * envint("HAZARDLOG_SESSION_IDLE_MINUTES", 30)
-SESSION_SAVE_EVERY_REQUEST = True
 HAZARDLOG_SESSION_MAX_HOURS = envint("HAZARDLOG_SESSION_MAX_HOURS", 12)
 if SESSION_COOKIE_AGE < 60 or HAZARDLOG_SESSION_MAX_HOURS < 1:
     raise ImproperlyConfigured("HAZARDLOG_SESSION_IDLE_MINUTES and HAZARDLOG_SESSION_MAX_HOURS must be at least 1")

@@ -201,6 +201,24 @@ def test_a_session_ends_after_thirty_idle_minutes(client, user):
         assert not opens_log_list(client)
 
 
+def test_a_session_is_written_at_most_once_a_minute(client, user):
+    from django.contrib.sessions.models import Session
+
+    def expires():
+        return Session.objects.get(session_key=client.session.session_key).expire_date
+
+    with at(0):
+        client.force_login(user)
+        assert opens_log_list(client)
+    renewed = expires()
+    with at(0.5):
+        assert opens_log_list(client)
+    assert expires() == renewed  # no write within the minute
+    with at(2):
+        assert opens_log_list(client)
+    assert expires() == renewed + timedelta(minutes=2)
+
+
 def test_a_session_ends_twelve_hours_after_signing_in_however_active(client, user):
     with at(0):
         sign_in(client, "cso", PASSWORD)
