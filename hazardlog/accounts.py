@@ -47,7 +47,7 @@ def _record_sign_in(sender, request, user, **kwargs):
     # address still count against that address.
     AccessAttempt.objects.filter(username=user.get_username()).delete()
     if request is not None and hasattr(request, "session"):
-        request.session[SIGNED_IN_AT] = timezone.now().timestamp()
+        request.session[SIGNED_IN_AT] = request.session[RENEWED_AT] = timezone.now().timestamp()
 
 
 class SessionLifetimeMiddleware:
