@@ -109,12 +109,22 @@ def _content(snapshot_json: dict) -> dict:
     return {key: value for key, value in snapshot_json.items() if key not in {"issues", *APPROVAL_COVER_FIELDS}}
 
 
-def approve_issue(log, number: str, meaning: str, user) -> LogIssue:
-    """Approve the log as it is now as issue `number`. Only a CSO of the log with a full name on their account
-    may; the number must be major.minor and come after the latest issue, and the log must have changed since
-    it. The log's cover page takes the issue's number, "Approved" and today's date, saved in its history in
-    the same transaction. Raises ValidationError (by field) or PermissionDenied.
+def approve_issue(
+    log, number: str, meaning: str, user, *, justification: str | None = None, password_confirmed: bool = False
+) -> LogIssue:
+    """Approve the log as it is now as issue `number`, signed by `user`. Only a CSO of the log with a full name
+    on their account may; the number must be major.minor and come after the latest issue, and the log must have
+    changed since it. The log's cover page takes the issue's number, "Approved" and today's date, saved in its
+    history in the same transaction, and so are the issue's signature (`safetycase.IssueSignature`: name,
+    registration and job title as at signing, the reviews recorded since the latest issue, the findings and
+    why the issue is approved with them) and its safety case report (DOCX, frozen with its SHA-256).
+
+    The approval page asks for the password again and passes `password_confirmed`, and passes the
+    `justification` it asked for: given (even empty), it is required when the completeness checks find
+    anything. Raises ValidationError (by field) or PermissionDenied.
     """
+    from safetycase import signing
+
     if not access.can(access.role_in(user, log), Role.CSO):
         raise PermissionDenied("Only a Clinical Safety Officer of this log can approve an issue.")
     if not user.get_full_name():
@@ -137,24 +147,41 @@ def approve_issue(log, number: str, meaning: str, user) -> LogIssue:
         except ValidationError as error:
             raise ValidationError({"number": error}) from None
         snapshot = build_snapshot(locked)
+        # Earlier issues as they were signed: named with the registration, their reviewers in the history.
+        snapshot = dataclasses.replace(
+            snapshot,
+            issues=signing.signed_issue_rows(snapshot.issues, locked),
+            document_history=signing.with_reviewers(snapshot.document_history, locked),
+        )
         latest = latest_issue(locked)
         if latest is not None:
             previous = LogIssue.objects.only("snapshot").get(pk=latest.pk).snapshot
             if _content(previous) == _content(to_json(snapshot)):
                 raise ValidationError(UNCHANGED_MESSAGE.format(number=latest.number), code="unchanged")
+        findings = signing.findings_at_approval(locked, to_json(snapshot))
+        justification = justification.strip() if justification is not None else None
+        if justification is not None and len(justification) > signing.JUSTIFICATION_MAX_CHARS:
+            raise ValidationError(
+                {"justification": f"The justification can be at most {signing.JUSTIFICATION_MAX_CHARS} characters."}
+            )
+        if justification is not None and findings and not justification:
+            raise ValidationError({"justification": signing.JUSTIFICATION_REQUIRED_MESSAGE})
+        reviewers = signing.reviewer_rows(signing.reviews_for_next_issue(locked))
+        signer = signing.signer_of(user)
         locked.version, locked.document_status, locked.version_date = number, APPROVED_STATUS, timezone.localdate()
         locked._history_user, locked._change_reason = user, f"Issue {number} approved"
         locked.save(update_fields=[*APPROVAL_COVER_FIELDS, "updated_at"])
         # Taken after that save, so the log's history lists the approval above the cover change it made.
         approved_at = timezone.now()
         # The issued workbook shows the issue on its cover and lists its own approval in its Version History.
-        approval = IssueRow(number, meaning, approver_name(user), approved_at)
+        approval = IssueRow(number, meaning, signer.signed_name, approved_at)
         snapshot = dataclasses.replace(
             snapshot,
             version=locked.version,
             document_status=locked.document_status,
             version_date=locked.version_date,
             issues=(*snapshot.issues, approval),
+            document_history=signing.with_reviewers(locked.document_history, locked, reviewers, number),
         )
         try:
             workbook = write_nhs_workbook(snapshot)
@@ -173,6 +200,15 @@ def approve_issue(log, number: str, meaning: str, user) -> LogIssue:
             snapshot_sha256=sha256(canonical_json(data)),
         )
         issue.save()
+        signing.sign(
+            issue,
+            signer,
+            reviewers=reviewers,
+            findings=len(findings),
+            justification=(justification or "") if findings else "",
+            password_confirmed=password_confirmed,
+        )
+        signing.freeze_docx(issue)
     return issue
 
 

@@ -7,7 +7,7 @@ from hazardlog.forms_base import NHSFormHelper
 from hazardlog.models import Hazard
 from hazardlog.text import reference_key
 
-from .models import SECTION_MAX_CHARS, RelatedDocument, SafetyCase, TestIssue
+from .models import SECTION_MAX_CHARS, RelatedDocument, ReviewOutcome, SafetyCase, Signatory, TestIssue
 
 MARKDOWN_HINT = "Markdown: a blank line starts a paragraph, ## a heading, - a list item, [text](https://…) a link."
 
@@ -98,3 +98,81 @@ class TestIssueForm(forms.ModelForm):
         if unknown:
             raise forms.ValidationError(f"This log has no hazard {', '.join(unknown)}.")
         return ", ".join(dict.fromkeys(hazards[reference_key(part)] for part in typed))
+
+
+class SignatoryForm(forms.ModelForm):
+    class Meta:
+        model = Signatory
+        fields = ["professional_body", "registration_number", "job_title"]
+        labels = {"professional_body": "Professional body"}
+        error_messages = {
+            "professional_body": {"required": "Enter the professional body you are registered with"},
+            "registration_number": {"required": "Enter your registration number"},
+            "job_title": {"required": "Enter your job title"},
+        }
+        widgets = {
+            "professional_body": forms.TextInput(attrs={"class": "nhsuk-input--width-10"}),
+            "registration_number": forms.TextInput(attrs={"class": "nhsuk-input--width-10", "spellcheck": "false"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"] = _reason("signature details")
+        self.fields["reason"].help_text = "Kept in the history of your signature details."
+        self.helper = NHSFormHelper(submit_label="Save signature details")
+
+    def clean(self):
+        data = super().clean()
+        for name in self.Meta.fields:
+            if name in data:
+                data[name] = data[name].strip()
+        return data
+
+
+class ReviewRequestForm(forms.Form):
+    reviewer = forms.ChoiceField(
+        label="Who should review it",
+        error_messages={
+            "required": "Choose who should review the draft",
+            "invalid_choice": "Choose a member of this log",
+        },
+    )
+    note = forms.CharField(
+        label="What to look at",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example the hazards changed since the last issue.",
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = {str(user.pk): user for user in members}
+        self.fields["reviewer"].choices = [("", "Choose a member")] + [
+            (pk, f"{user.get_full_name() or user.get_username()} ({user.get_username()})")
+            for pk, user in self.members.items()
+        ]
+        self.helper = NHSFormHelper(submit_label="Ask for a review")
+
+    def clean_reviewer(self):
+        return self.members[self.cleaned_data["reviewer"]]
+
+
+class ReviewRecordForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Outcome of your review",
+        choices=ReviewOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the outcome of your review"},
+    )
+    comments = forms.CharField(
+        label="Comments",
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What you reviewed and what you found. Kept with the next issue and shown in its report.",
+        error_messages={"required": "Enter your comments on the draft"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = NHSFormHelper(submit_label="Record my review")

@@ -46,13 +46,21 @@ def _test_issues(queryset) -> tuple:
     return tuple({name: getattr(t, name) for name in TEST_ISSUE_FIELDS} for t in queryset.order_by("reference"))
 
 
+def live_sections(log) -> dict:
+    return _sections(SafetyCase.objects.filter(log=log).first())
+
+
+def live_test_issues(log) -> tuple:
+    return _test_issues(TestIssue.objects.filter(log=log))
+
+
 def live_case(log) -> CaseData:
     """The log and its safety case as they are now: what the checks page shows before an issue is approved."""
     return CaseData(
         standard=log.standard,
         snapshot=snapshot.to_json(snapshot.build_snapshot(log)),
-        sections=_sections(SafetyCase.objects.filter(log=log).first()),
-        test_issues=_test_issues(TestIssue.objects.filter(log=log)),
+        sections=live_sections(log),
+        test_issues=live_test_issues(log),
     )
 
 

@@ -99,3 +99,11 @@ def copy_matrix(matrix, name, changed_cells=None) -> RiskMatrix:
             rating=ratings[number],
         )
     return copy
+
+
+def make_signatory(user, body="NMC", number="12A3456E", job_title="Clinical Safety Officer"):
+    """The registration and job title an approval signs with (safetycase.Signatory)."""
+    from safetycase.signing import save_signatory
+
+    values = {"professional_body": body, "registration_number": number, "job_title": job_title}
+    return save_signatory(user, values, "Test signatory")

@@ -18,6 +18,13 @@ from hazardlog.snapshot import build_snapshot
 from hazardlog.workbook.writer import write_nhs_workbook
 from tests import factories
 
+PASSWORD = "correct-horse-battery-staple"  # the `user` fixture's
+
+
+def signed(number: str, meaning: str) -> dict:
+    """What the approval page posts: the password again, and why it is approved with the tests' findings."""
+    return {"number": number, "meaning": meaning, "password": PASSWORD, "justification": "Test findings"}
+
 
 @pytest.fixture
 def draft_log(member_log):
@@ -120,6 +127,29 @@ def test_the_approver_is_named_in_the_workbook_the_issue_page_and_the_history(cl
     assert history.log_history(draft_log).object_list[0].who == "Alex Clinician"
 
 
+def test_a_signed_issue_names_the_cso_with_the_registration_as_at_signing(client, draft_log, user):
+    signatory = factories.make_signatory(user, "GPhC", "2012345", "Lead Pharmacist")
+    first = issues.approve_issue(draft_log, "1.0", "First release", user)
+    assert approved_table(version_history(workbook(first))) == [
+        ("Alex Clinician (GPhC 2012345)", "Clinical Safety Officer", "1.0")
+    ]
+    # A later change of the registration changes neither the signed issue nor how the next issue lists it.
+    signatory.registration_number = "7654321"
+    signatory._history_user, signatory._change_reason = user, "New number"
+    signatory.save()
+    factories.make_hazard(draft_log, "H2")
+    second = issues.approve_issue(draft_log, "1.1", "Second release", user)
+    assert [name for name, _, _ in approved_table(version_history(workbook(second)))] == [
+        "Alex Clinician (GPhC 2012345)",
+        "Alex Clinician (GPhC 7654321)",
+    ]
+    assert (first.signature.registration, first.signature.job_title) == ("GPhC 2012345", "Lead Pharmacist")
+    client.force_login(user)
+    page = client.get(reverse("hazardlog:issue_list", args=[draft_log.pk])).content.decode()
+    assert "by Alex Clinician (GPhC 2012345), Lead Pharmacist" in page
+    assert "by Alex Clinician (GPhC 7654321), Lead Pharmacist" in page
+
+
 def test_an_account_without_a_full_name_cannot_approve_and_the_page_says_why(client, draft_log, user):
     user.first_name = user.last_name = ""
     user.save()
@@ -129,10 +159,11 @@ def test_an_account_without_a_full_name_cannot_approve_and_the_page_says_why(cli
     client.force_login(user)
     url = reverse("hazardlog:issue_list", args=[draft_log.pk])
     message = "Ask a member of staff to enter your first and last names in the admin (Users, then cso)."
-    assert message in client.get(url).content.decode()  # before trying
-    response = client.post(
-        reverse("hazardlog:issue_approve", args=[draft_log.pk]), {"number": "1.0", "meaning": "First release"}
-    )
+    factories.make_signatory(user)
+    approve_url = reverse("hazardlog:issue_approve", args=[draft_log.pk])
+    assert message in client.get(approve_url).content.decode()  # before trying
+    assert "Review and approve a new issue" in client.get(url).content.decode()
+    response = client.post(approve_url, signed("1.0", "First release"))
     assert response.status_code == 400
     assert "nhsuk-error-summary" in response.content.decode() and message in response.content.decode()
     assert not LogIssue.objects.exists()
@@ -149,7 +180,8 @@ def test_an_unchanged_log_is_not_approved_again(client, draft_log, user):
         issues.approve_issue(draft_log, "1.1", "Nothing new", user)
     assert error.value.messages == ["Nothing in the log has changed since issue 1.0: there is nothing new to approve."]
     client.force_login(user)
-    response = client.post(reverse("hazardlog:issue_approve", args=[draft_log.pk]), {"number": "2.0", "meaning": "x"})
+    factories.make_signatory(user)
+    response = client.post(reverse("hazardlog:issue_approve", args=[draft_log.pk]), signed("2.0", "x"))
     assert response.status_code == 400
     assert "Nothing in the log has changed since issue 1.0" in response.content.decode()
     assert list(LogIssue.objects.values_list("number", flat=True)) == ["1.0"]

@@ -24,6 +24,17 @@ from hazardlog.models import (
 from tests import factories
 
 MEANING = "Approved for release 4.2 with the safety case report CSCR-12"
+PASSWORD = "correct-horse-battery-staple"  # the `user` fixture's
+
+
+def signed(number: str, meaning: str = MEANING, **fields) -> dict:
+    """What the approval page posts: the password again, and why it is approved with the tests' findings."""
+    return {"number": number, "meaning": meaning, "password": PASSWORD, "justification": "Test findings"} | fields
+
+
+@pytest.fixture(autouse=True)
+def signatory(user):
+    return factories.make_signatory(user)
 
 
 def member(log, django_user_model, username, role):
@@ -107,9 +118,7 @@ def test_a_log_too_big_for_the_workbook_is_not_issued(client, user, member_log):
         cause.description = "x" * 20_000  # two causes share column E: more than a cell holds
         cause.save()
     client.force_login(user)
-    response = client.post(
-        reverse("hazardlog:issue_approve", args=[member_log.pk]), {"number": "1.0", "meaning": MEANING}
-    )
+    response = client.post(reverse("hazardlog:issue_approve", args=[member_log.pk]), signed("1.0"))
     assert response.status_code == 400
     assert "cannot be issued as an NHS workbook" in response.content.decode()
     assert not LogIssue.objects.exists()
@@ -175,7 +184,7 @@ def test_no_post_to_the_issue_pages_changes_an_issue(client, user, issue):
     download = reverse("hazardlog:issue_download", args=[log_id, issue.pk, "workbook"])
     assert client.post(download, {"meaning": "Tampered"}).status_code == 405
     assert client.post(reverse("hazardlog:issue_list", args=[log_id]), {"meaning": "Tampered"}).status_code == 405
-    again = client.post(reverse("hazardlog:issue_approve", args=[log_id]), {"number": "1.0", "meaning": "Tampered"})
+    again = client.post(reverse("hazardlog:issue_approve", args=[log_id]), signed("1.0", "Tampered"))
     assert again.status_code == 400
     assert "Enter a number after the latest issue, 1.0." in again.content.decode()
     stored = LogIssue.objects.get()
@@ -188,14 +197,12 @@ def test_no_post_to_the_issue_pages_changes_an_issue(client, user, issue):
 def test_a_cso_approves_through_the_page(client, user, member_log):
     factories.make_hazard(member_log, "H1")
     client.force_login(user)
-    response = client.post(
-        reverse("hazardlog:issue_approve", args=[member_log.pk]), {"number": "1.0", "meaning": MEANING}
-    )
+    response = client.post(reverse("hazardlog:issue_approve", args=[member_log.pk]), signed("1.0"))
     assert response.status_code == 302
     issue = LogIssue.objects.get()
     assert (issue.number, issue.approved_by) == ("1.0", user)
     page = client.get(response.url).content.decode()
-    assert "Issue 1.0 of this log is approved." in page
+    assert "Issue 1.0 of this log is approved and signed." in page
     assert issue.workbook_sha256 in page and issue.snapshot_sha256 in page
 
 
@@ -212,13 +219,12 @@ def test_the_approve_form_shows_errors_in_the_nhs_error_summary(client, user, me
 def test_editors_and_viewers_cannot_approve(client, django_user_model, member_log, role):
     someone = member(member_log, django_user_model, "someone", role)
     client.force_login(someone)
-    response = client.post(
-        reverse("hazardlog:issue_approve", args=[member_log.pk]), {"number": "1.0", "meaning": MEANING}
-    )
+    response = client.post(reverse("hazardlog:issue_approve", args=[member_log.pk]), signed("1.0"))
     assert response.status_code == 403
     assert not LogIssue.objects.exists()
     page = client.get(reverse("hazardlog:issue_list", args=[member_log.pk])).content.decode()
     assert "Approve a new issue" not in page
+    assert client.get(reverse("hazardlog:issue_approve", args=[member_log.pk])).status_code == 403
 
 
 def test_the_workbook_download_is_the_stored_bytes_with_their_checksum(client, user, issue):
@@ -354,7 +360,7 @@ def _urls(issue):
 def test_non_members_get_404_everywhere(client, django_user_model, issue):
     client.force_login(django_user_model.objects.create_user("stranger"))
     assert {url: client.get(url).status_code for url in _urls(issue)} == dict.fromkeys(_urls(issue), 404)
-    approve = client.post(reverse("hazardlog:issue_approve", args=[issue.log_id]), {"number": "2.0", "meaning": "x"})
+    approve = client.post(reverse("hazardlog:issue_approve", args=[issue.log_id]), signed("2.0", "x"))
     assert approve.status_code == 404
 
 

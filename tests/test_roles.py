@@ -43,7 +43,14 @@ PAGES = [
     ("import_preview", "get", lambda w: [w.log.pk, w.upload.pk], None, EDIT),
     ("import_preview", "post", lambda w: [w.log.pk, w.upload.pk], {"action": "cancel"}, EDIT),
     ("log_edit", "get", lambda w: [w.log.pk], None, CSO_ONLY),
-    ("issue_approve", "post", lambda w: [w.log.pk], {"number": "2.0", "meaning": "Release 2"}, CSO_ONLY),
+    (
+        "issue_approve",
+        "post",
+        lambda w: [w.log.pk],
+        # Signed with the password again, saying why it is approved with the log's completeness findings.
+        {"number": "2.0", "meaning": "Release 2", "password": "a-long-password-1", "justification": "Known"},
+        CSO_ONLY,
+    ),
     (
         "member_add",
         "post",
@@ -78,6 +85,7 @@ class World:
             Membership.objects.create(log=self.log, user=self.users[role.value], role=role)
         self.viewer_membership = Membership.objects.get(log=self.log, role=Role.VIEWER)
         self.hazard = factories.make_hazard(self.log, "H1")
+        factories.make_signatory(self.users["cso"])  # an approval signs with the CSO's registration
         self.issue = issues.approve_issue(self.log, "1.0", "First issue", self.users["cso"])
         factories.make_hazard(self.log, "H2")  # a change since issue 1.0, so that issue 2.0 can be approved
         self.upload = ImportRecord.objects.create(log=self.log, user=self.users["editor"], file_name="x.xlsx")

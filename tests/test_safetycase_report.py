@@ -12,8 +12,8 @@ from docx import Document
 
 from hazardlog import issues
 from hazardlog.models import Membership, Role
-from safetycase.models import SafetyCase
-from safetycase.report import safety_case_report
+from safetycase.models import FrozenReport, SafetyCase
+from safetycase.report import frozen_report, safety_case_report
 from safetycase.sections import SECTIONS
 from tests import factories
 from tests.safetycase_data import complete_log
@@ -26,6 +26,7 @@ PDF_TOOLS = shutil.which("soffice") and shutil.which("pdftotext")
 def issued(user):
     log = complete_log(clinical_safety_officer="Dr Alex Clinician")
     Membership.objects.create(log=log, user=user, role=Role.CSO)
+    factories.make_signatory(user, job_title="Chief Clinical Information Officer")
     return issues.approve_issue(log, "1.0", "Approved for release 4.2", user)
 
 
@@ -46,13 +47,16 @@ def assert_whole_report(text: str, issue):
         assert f"Text of {section.title}." in text
     assert "issue 1.0" in text
     assert "Alex Clinician" in text
+    assert "NMC 12A3456E" in text  # the CSO's registration, as at signing
     assert issue.workbook_sha256 in "".join(text.split())  # a PDF may wrap it in its table cell
 
 
 def test_the_docx_holds_every_hazard_section_the_issue_the_cso_and_the_checksum(issued):
     text = docx_text(safety_case_report(issued, "docx"))
     assert_whole_report(text, issued)
-    assert "Approved as CSO: Alex Clinician" in text
+    assert (
+        "Approved as Clinical Safety Officer: Alex Clinician (NMC 12A3456E), Chief Clinical Information Officer" in text
+    )
     assert "Approved for release 4.2" in text
     assert "This is the first issue of the hazard log." in text
     assert "DCB0129 4.4.1" in text  # the compliance answers, by clause
@@ -84,9 +88,13 @@ def test_the_second_issue_lists_the_changes_since_the_first(issued, user):
     reason="LibreOffice (soffice) or pdftotext is not installed: "
     "apt-get install libreoffice-writer-nogui poppler-utils",
 )
-def test_the_pdf_has_the_same_content(issued, tmp_path):
+def test_the_pdf_has_the_same_content_and_is_frozen_on_its_first_request(issued, tmp_path):
+    assert not FrozenReport.objects.filter(issue=issued, format="pdf").exists()  # not made at approval
+    pdf = frozen_report(issued, "pdf")
+    assert pdf.sha256 == issues.sha256(bytes(pdf.content)) and not pdf.at_approval
+    assert frozen_report(issued, "pdf").pk == pdf.pk  # converted once, then served as frozen
     path = tmp_path / "report.pdf"
-    path.write_bytes(safety_case_report(issued, "pdf"))
+    path.write_bytes(bytes(pdf.content))
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
     assert_whole_report(" ".join(text.split()).replace("- ", "-"), issued)
 

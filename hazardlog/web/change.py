@@ -6,25 +6,31 @@ import logging
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.utils.timezone import localtime
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from hazardlog import history, issues
 from hazardlog.access import get_log_for_user
 from hazardlog.forms_base import NHSFormHelper
 from hazardlog.models import Hazard, LogIssue, Role
+from safetycase import signing
+from safetycase.models import FrozenReport
+from safetycase.views import check_rows
 
 logger = logging.getLogger(__name__)
 
 
 class ApproveIssueForm(forms.Form):
-    """The checks are the service's own (`issues.check_number`), run here too so that every problem shows at once."""
+    """The checks are the service's own (`issues.check_number`), run here too so that every problem shows at once.
+    With completeness findings the form asks why the issue is approved with them; it always asks for the
+    signer's password (checked by the view, through django-axes)."""
 
     number = forms.CharField(
         label="Issue number",
@@ -41,10 +47,31 @@ class ApproveIssueForm(forms.Form):
         error_messages={"required": issues.MEANING_REQUIRED_MESSAGE},
     )
 
-    def __init__(self, *args, log, **kwargs):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        max_length=4096,
+        help_text="Entering your password again signs the approval in your name.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "nhsuk-input--width-20"}),
+        error_messages={"required": signing.NO_PASSWORD_MESSAGE},
+    )
+
+    def __init__(self, *args, log, findings: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.log = log
-        self.helper = NHSFormHelper(submit_label="Approve this issue")
+        if findings:
+            self.fields["justification"] = forms.CharField(
+                label="Why this issue is approved with these findings",
+                max_length=signing.JUSTIFICATION_MAX_CHARS,
+                help_text=(
+                    f"The completeness checks found {findings} thing{'s' if findings != 1 else ''} to look at. "
+                    "Your answer is kept with your signature and printed in the safety case report."
+                ),
+                widget=forms.Textarea(attrs={"rows": 4}),
+                error_messages={"required": signing.JUSTIFICATION_REQUIRED_MESSAGE},
+            )
+            self.order_fields(["number", "meaning", "justification", "password"])
+        self.helper = NHSFormHelper(submit_label="Sign and approve this issue")
         self.helper.form_action = reverse("hazardlog:issue_approve", args=[log.pk])
 
     def clean_number(self):
@@ -77,46 +104,93 @@ def log_history(request, log_id):
 
 def _issues_in_order(log) -> list[LogIssue]:
     # The stored files are left in the database until one is downloaded or compared.
-    listed = log.issues.select_related("approved_by").defer("workbook", "snapshot")
+    listed = (
+        log.issues.select_related("approved_by", "signature")
+        .defer("workbook", "snapshot")
+        .prefetch_related(Prefetch("frozen_reports", queryset=FrozenReport.objects.defer("content")))
+    )
     return sorted(listed, key=lambda issue: issues.number_key(issue.number))
 
 
-def _issues_page(request, log, form, status=200):
+def _issues_page(request, log):
     in_order = _issues_in_order(log)
+    for issue in in_order:
+        issue.frozen = {report.format: report for report in issue.frozen_reports.all()}
     # Newest first, each with the issue before it (for "what changed since").
     rows = list(zip(in_order, [None, *in_order], strict=False))[::-1]
     context = {
         "log": log,
         "rows": rows,
         "latest": in_order[-1] if in_order else None,
-        "form": form,
         "can_approve": log.user_role == Role.CSO,
         "next_numbers": issues.next_numbers(log),
-        # Said before the form, not only after a refused approval.
-        "no_full_name": "" if request.user.get_full_name() else issues.no_full_name_message(request.user),
+        "open_reviews": signing.open_requests(log).count(),
+        "recorded_reviews": signing.reviews_for_next_issue(log).count(),
     }
-    return render(request, "hazardlog/change/issue_list.html", context, status=status)
+    return render(request, "hazardlog/change/issue_list.html", context)
 
 
 @require_GET
 def issue_list(request, log_id):
     log = get_log_for_user(request.user, log_id)
-    return _issues_page(request, log, ApproveIssueForm(log=log) if log.user_role == Role.CSO else None)
+    return _issues_page(request, log)
 
 
-@require_POST
+def _approval_page(request, log, form, rows, status=200):
+    user = request.user
+    signatory = signing.signatory_of(user)
+    context = {
+        "log": log,
+        "form": form,
+        "rows": rows,
+        "finding_count": sum(len(row["findings"]) for row in rows),
+        "latest": issues.latest_issue(log),
+        "next_numbers": issues.next_numbers(log),
+        "recorded": signing.reviews_for_next_issue(log),
+        "open_requests": signing.open_requests(log),
+        "signatory": signatory,
+        # Said before the form, not only after a refused approval.
+        "no_full_name": "" if user.get_full_name() else issues.no_full_name_message(user),
+        "no_signatory": not (signatory and signatory.complete),
+    }
+    return render(request, "safetycase/approve_issue.html", context, status=status)
+
+
 def issue_approve(request, log_id):
+    """The approval page: the completeness findings, the reviews since the latest issue, and the form that
+    signs the approval with the password (and, with findings, says why the issue is approved with them)."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
     log = get_log_for_user(request.user, log_id, Role.CSO)
-    form = ApproveIssueForm(request.POST, log=log)
+    rows = check_rows(log)
+    findings = sum(len(row["findings"]) for row in rows)
+    if request.method == "GET":
+        return _approval_page(request, log, ApproveIssueForm(log=log, findings=findings), rows)
+    form = ApproveIssueForm(request.POST, log=log, findings=findings)
     if form.is_valid():
-        try:
-            issue = issues.approve_issue(log, form.cleaned_data["number"], form.cleaned_data["meaning"], request.user)
-        except ValidationError as error:
-            form.add_error(None, error)
+        if not signing.can_sign(request.user):
+            full_name = request.user.get_full_name()
+            form.add_error(
+                None, signing.NO_SIGNATORY_MESSAGE if full_name else issues.no_full_name_message(request.user)
+            )
+        elif not signing.reauthenticate(request, form.cleaned_data["password"]):
+            form.add_error("password", signing.WRONG_PASSWORD_MESSAGE)
         else:
-            messages.success(request, f"Issue {issue.number} of this log is approved.")
-            return redirect("hazardlog:issue_list", log_id=log.pk)
-    return _issues_page(request, log, form, status=400)
+            try:
+                issue = issues.approve_issue(
+                    log,
+                    form.cleaned_data["number"],
+                    form.cleaned_data["meaning"],
+                    request.user,
+                    justification=form.cleaned_data.get("justification", ""),
+                    password_confirmed=True,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Issue {issue.number} of this log is approved and signed.")
+                return redirect("hazardlog:issue_list", log_id=log.pk)
+    return _approval_page(request, log, form, rows, status=400)
 
 
 DOWNLOADS = {

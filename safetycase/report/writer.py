@@ -4,7 +4,7 @@ completeness findings, and the Clinical Safety Officer's statement and approval.
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 import lxml.html
@@ -36,6 +36,12 @@ class ReportInput:
     documents: list
     results: list[Result]
     diff: object  # hazardlog.issues.IssueDiff since the previous issue, or None
+    signature: object = None  # safetycase.IssueSignature (None before signatures were kept, or a draft)
+    draft: bool = False  # the next issue's report previewed before approval
+    upstream_sources: list = field(default_factory=list)  # a DCB0160 log's manufacturers' logs (upstream.export)
+
+
+DRAFT_MARK = "DRAFT — not approved"
 
 
 # Characters XML 1.0 cannot hold (a pasted vertical tab, say): left out of the document rather than refused.
@@ -133,15 +139,31 @@ def _date(value) -> str:
     return timezone.localtime(value).strftime("%-d %B %Y")
 
 
-def _front_matter(document, data: ReportInput, snapshot: dict, approver: str):
-    issue, details = data.issue, data.details
-    document.add_heading("Clinical Safety Case Report", level=0)
-    standard = "DCB0160 (deployment)" if snapshot["standard"] == Standard.DCB0160 else "DCB0129 (manufacture)"
-    document.add_paragraph(f"{snapshot['name']} — {standard}").runs[0].bold = True
-    document.add_paragraph(
+def _day(value) -> str:
+    return value.strftime("%-d %B %Y") if value else "Not given"
+
+
+def _approval_sentence(data: ReportInput, snapshot: dict, approver: str) -> str:
+    issue = data.issue
+    if data.draft:
+        return (
+            f"{DRAFT_MARK}. This is a preview, made on {_date(issue.approved_at)}, of the report that would accompany "
+            f"the next issue of the {snapshot['name']} hazard log. It is not signed."
+        )
+    return (
         f"This report accompanies issue {issue.number} of the {snapshot['name']} hazard log, approved on "
         f"{_date(issue.approved_at)} by {approver}, Clinical Safety Officer."
     )
+
+
+def _front_matter(document, data: ReportInput, snapshot: dict, approver: str):
+    issue, details, signature = data.issue, data.details, data.signature
+    document.add_heading("Clinical Safety Case Report", level=0)
+    if data.draft:
+        document.add_paragraph(DRAFT_MARK).runs[0].bold = True
+    standard = "DCB0160 (deployment)" if snapshot["standard"] == Standard.DCB0160 else "DCB0129 (manufacture)"
+    document.add_paragraph(f"{snapshot['name']} — {standard}").runs[0].bold = True
+    document.add_paragraph(_approval_sentence(data, snapshot, approver))
     table = _table(
         document,
         ["Document detail", "Value"],
@@ -153,7 +175,7 @@ def _front_matter(document, data: ReportInput, snapshot: dict, approver: str):
             ("Version", issue.number),
             ("Authors", snapshot["author"]),
             ("Issue date", _date(issue.approved_at)),
-            ("Clinical Safety Officer", snapshot["clinical_safety_officer"] or approver),
+            ("Clinical Safety Officer", _cso(snapshot, signature, approver)),
             ("Hazard log issue", f"Issue {issue.number} of the {snapshot['name']} hazard log"),
             ("Hazard log workbook SHA-256", issue.workbook_sha256),
             ("Clinical Risk Management Plan", details.crmp_reference if details else ""),
@@ -167,12 +189,35 @@ def _front_matter(document, data: ReportInput, snapshot: dict, approver: str):
         ["Issue", "Date", "Approved by", "Meaning"],
         [(row["number"], row["approved_at"][:10], row["approved_by"], row["meaning"]) for row in snapshot["issues"]],
     )
+    _reviewers(document, data)
     document.add_heading("Approvers", level=1)
-    _table(
-        document,
-        ["Name", "Role", "Signature meaning", "Date"],
-        [(approver, "Clinical Safety Officer", "Approved as CSO", _date(issue.approved_at))],
-    )
+    if data.draft:
+        document.add_paragraph("Not approved: this is a draft.")
+    elif signature is not None:
+        _table(
+            document,
+            ["Name", "Professional registration", "Job title", "Signature meaning", "Signed"],
+            [
+                (
+                    signature.name,
+                    signature.registration or "Not recorded",
+                    signature.job_title or "Not recorded",
+                    signature.meaning,
+                    timezone.localtime(signature.signed_at).strftime("%-d %B %Y %H:%M"),
+                )
+            ],
+            widths=(3.0, 3.4, 3.8, 3.4, 2.9),
+        )
+        if signature.password_confirmed:
+            document.add_paragraph(
+                f"Signed electronically in Hazard Log by {signature.name}, who entered their password again to sign."
+            )
+    else:
+        _table(
+            document,
+            ["Name", "Role", "Signature meaning", "Date"],
+            [(approver, "Clinical Safety Officer", "Approved as CSO", _date(issue.approved_at))],
+        )
     document.add_heading("Related documents", level=1)
     rows = [(d.title, d.reference, d.version, d.link) for d in data.documents]
     rows.append(
@@ -184,6 +229,46 @@ def _front_matter(document, data: ReportInput, snapshot: dict, approver: str):
         )
     )
     _table(document, ["Title", "Reference", "Version", "Link"], rows)
+    if data.upstream_sources:
+        document.add_heading("Manufacturers' hazard logs", level=1)
+        document.add_paragraph(
+            "The manufacturers' issued hazard logs this deployment's hazard log evaluates, as brought in when this "
+            "issue was approved; each file is kept unchanged with its SHA-256."
+        )
+        table = _table(
+            document,
+            ["Manufacturer", "System", "Version", "Issued", "File SHA-256"],
+            [
+                (s["manufacturer"], s["system"], s["version"], _day(s["issue_date"]), s["sha256"])
+                for s in data.upstream_sources
+            ],
+            widths=(3.2, 3.2, 1.8, 2.6, 5.7),
+        )
+        for cell in table.columns[4].cells[1:]:
+            _monospace(cell)
+
+
+def _cso(snapshot: dict, signature, approver: str) -> str:
+    if signature is None:
+        return snapshot["clinical_safety_officer"] or approver
+    return ", ".join(part for part in (signature.name, signature.registration, signature.job_title) if part)
+
+
+def _reviewers(document, data: ReportInput):
+    document.add_heading("Reviewers", level=1)
+    if data.draft:
+        document.add_paragraph("The reviews recorded before approval are listed in the approved issue's report.")
+        return
+    reviewers = data.signature.reviewers if data.signature is not None else []
+    if not reviewers:
+        document.add_paragraph("No review was recorded in Hazard Log before this issue was approved.")
+        return
+    _table(
+        document,
+        ["Name", "Title", "Date", "Outcome", "Comments"],
+        [(r["name"], r["title"], r["date"], r["outcome"], r["comments"]) for r in reviewers],
+        widths=(3.2, 3.2, 2.2, 2.6, 5.3),
+    )
 
 
 def _acceptability(document, matrix: dict):
@@ -315,7 +400,7 @@ def _test_issues(document, case):
     )
 
 
-def _findings(document, results: list[Result]):
+def _findings(document, results: list[Result], signature=None):
     document.add_heading("Completeness checks and compliance", level=1)
     document.add_paragraph(
         "The checks below were run on the issued hazard log and this safety case at approval. Each answers "
@@ -333,16 +418,48 @@ def _findings(document, results: list[Result]):
         _table(document, ["Clause", "Finding"], findings, widths=(3, 13))
     else:
         document.add_paragraph("No findings.")
+    if signature is not None and signature.findings_count:
+        document.add_heading("Why this issue is approved with these findings", level=2)
+        document.add_paragraph(
+            f"The Clinical Safety Officer approved this issue with {signature.findings_count} "
+            f"finding{'s' if signature.findings_count != 1 else ''}"
+            + (", and wrote:" if signature.findings_justification else ".")
+        )
+        if signature.findings_justification:
+            document.add_paragraph(signature.findings_justification)
+
+
+def _statement(data: ReportInput, approver: str) -> str:
+    issue, signature = data.issue, data.signature
+    if data.draft:
+        return f"{DRAFT_MARK}: the Clinical Safety Officer signs the statement when approving the issue."
+    if signature is None:
+        return (
+            f"Approved as CSO: {approver}, Clinical Safety Officer, on {_date(issue.approved_at)}, as issue "
+            f"{issue.number} of the hazard log. Meaning of the approval: {issue.meaning}"
+        )
+    title = f", {signature.job_title}" if signature.job_title else ""
+    return (
+        f"{signature.meaning}: {signature.signed_name}{title}, on {_date(signature.signed_at)}, as issue "
+        f"{issue.number} of the hazard log. Meaning of the approval: {issue.meaning}"
+    )
 
 
 def write_docx(data: ReportInput) -> bytes:
     snapshot, issue = data.case.snapshot, data.issue
     # The approver as the issue recorded them (their account's name may change later).
     approver = next((row["approved_by"] for row in snapshot["issues"] if row["number"] == issue.number), "")
+    signature = data.signature
+    if signature is not None:
+        approver = signature.signed_name
     document = Document()
     document.styles["Normal"].font.name = "Arial"
     document.styles["Normal"].font.size = Pt(10)
     document.core_properties.title = f"Clinical Safety Case Report — {snapshot['name']} issue {issue.number}"
+    if data.draft:
+        # On every page, so that no printed page of a draft passes for the approved report.
+        for section in document.sections:
+            section.header.paragraphs[0].text = f"{DRAFT_MARK} — {snapshot['name']}"
     _front_matter(document, data, snapshot, approver)
     for number, section in enumerate(SECTIONS, start=1):
         document.add_heading(f"{number}. {section.title}", level=1)
@@ -360,11 +477,8 @@ def write_docx(data: ReportInput) -> bytes:
         elif section.slug == "test_issues":
             _test_issues(document, data.case)
         elif section.slug == "safety_statement":
-            document.add_paragraph(
-                f"Approved as CSO: {approver}, Clinical Safety Officer, on {_date(issue.approved_at)}, as issue "
-                f"{issue.number} of the hazard log. Meaning of the approval: {issue.meaning}"
-            )
-    _findings(document, data.results)
+            document.add_paragraph(_statement(data, approver))
+    _findings(document, data.results, signature)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

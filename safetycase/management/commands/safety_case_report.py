@@ -1,4 +1,5 @@
-"""`manage.py safety_case_report NAME --issue N --output PATH [--format docx|pdf] [--standard DCB0129|DCB0160]`."""
+"""`manage.py safety_case_report NAME --issue N --output PATH [--format docx|pdf] [--standard DCB0129|DCB0160]`:
+the issue's frozen report, checked against its SHA-256."""
 
 from pathlib import Path
 
@@ -6,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from hazardlog.management.commands.export_hazard_log import _find_log
 from hazardlog.models import LogIssue, Standard
-from safetycase.report import REPORT_FORMATS, PdfUnavailable, safety_case_report
+from safetycase.report import REPORT_FORMATS, FrozenReportAltered, PdfUnavailable, frozen_report
 
 
 class Command(BaseCommand):
@@ -29,9 +30,14 @@ class Command(BaseCommand):
         if not path.parent.is_dir():
             raise CommandError(f"Cannot write {path}: the folder {path.parent} does not exist.")
         try:
-            content = safety_case_report(issue, options["format"])
+            # The report frozen at approval (or on its first request, for the PDF and for older issues).
+            content = bytes(frozen_report(issue, options["format"]).content)
         except PdfUnavailable as error:
             raise CommandError(str(error)) from None
+        except FrozenReportAltered as error:
+            raise CommandError(
+                f"{error} Recorded {error.report.sha256}, stored bytes {error.computed}: not written."
+            ) from None
         try:
             path.write_bytes(content)
         except OSError as error:
