@@ -4,9 +4,10 @@ Filters on assessments, causes and controls use `Exists` subqueries, so a hazard
 """
 
 import django_filters
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 
-from hazardlog.models import Cause, Control, ControlType, HazardStatus, RiskAssessment, Stage
+from hazardlog import search
+from hazardlog.models import Control, ControlType, HazardStatus, RiskAssessment, Stage
 
 # The hazard list's columns: sort parameter -> the queryset's field (ratings are annotations).
 SORTS = {
@@ -23,12 +24,21 @@ LEVEL_FILTERS = ("initial_severity", "initial_likelihood", "residual_severity", 
 TIE_BREAK = ("reference_sort", "id")
 
 
+# The sort order a search's results come in unless a column is chosen; without a search, hazard number.
+BEST_MATCH = "relevance"
+
+
 class SortFilter(django_filters.OrderingFilter):
-    """One column, ascending or `-descending`; hazards without an assessment sort as the lowest rating."""
+    """One column, ascending or `-descending`; hazards without an assessment sort as the lowest rating.
+    Search results come best match first unless a column is chosen."""
+
+    def build_choices(self, fields, labels):
+        # First: the form always sends a sort order, so its first choice is what a search gets.
+        return [(BEST_MATCH, "Best match"), *super().build_choices(fields, labels)]
 
     def filter(self, qs, value):
-        if not value:
-            return qs.order_by(*TIE_BREAK)
+        if not value or value[0] == BEST_MATCH:
+            return qs.order_by(f"-{search.RANK}", *TIE_BREAK) if search.is_ranked(qs) else qs.order_by(*TIE_BREAK)
         param = value[0]
         descending = param.startswith("-")
         field = self.param_map[param.lstrip("-")]
@@ -50,7 +60,8 @@ class HazardFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
         method="search",
-        help_text="Searches references, names, descriptions, clinical impact, causes and controls.",
+        help_text="Searches references, names, descriptions, clinical impact, actions, causes, controls and "
+        "evidence. Every word must be found; a word finds the words it starts.",
     )
     status = django_filters.ChoiceFilter(choices=HazardStatus.choices, empty_label="Any status")
     initial_rating = django_filters.ChoiceFilter(
@@ -109,17 +120,7 @@ class HazardFilter(django_filters.FilterSet):
             self.filters[name].extra["choices"] = options
 
     def search(self, queryset, name, value):
-        text = value.strip()
-        if not text:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=text)
-            | Q(name__icontains=text)
-            | Q(description__icontains=text)
-            | Q(clinical_impact__icontains=text)
-            | Exists(Cause.objects.filter(hazard=OuterRef("pk"), withdrawn=False, description__icontains=text))
-            | Exists(Control.objects.filter(hazard=OuterRef("pk"), withdrawn=False, description__icontains=text))
-        )
+        return search.search(queryset, value)
 
     def filter_initial_rating(self, queryset, name, value):
         return queryset.filter(_assessed(Stage.INITIAL, rating__number=value))

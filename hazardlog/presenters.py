@@ -19,6 +19,7 @@ from hazardlog.models import (
     Stage,
 )
 from hazardlog.models.matrix import LEVELS
+from hazardlog.workbook import structure
 
 # A rating's text is black or white, whichever contrasts more with its fill. Pure black, not NHS.UK's
 # #212b32, which falls short of 4.5:1 on the template's orange (#E36C0A).
@@ -228,15 +229,19 @@ class MatrixCell:
 
 def matrix_rows(log, matrix: MatrixView) -> list[tuple[object, list[MatrixCell]]]:
     """Rows from the most likely down, cells from the least severe across, each with how many of the
-    log's hazards sit there initially and after controls (one query)."""
+    log's hazards sit there initially and after controls (one query). Hazards entered in error are not
+    counted, as the list a cell links to leaves them out."""
     counts = defaultdict(int)
-    for stage, severity_rank, likelihood_rank, number in (
-        RiskAssessment.objects.filter(hazard__log=log)
+    # Grouped by level ids, not ranks: no join to the level tables (make load: the page's cost).
+    severity_rank = {level.pk: level.rank for level in matrix.severities}
+    likelihood_rank = {level.pk: level.rank for level in matrix.likelihoods}
+    for stage, severity_id, likelihood_id, number in (
+        RiskAssessment.objects.filter(hazard__log=log, hazard__entered_in_error=False)
         .order_by()
-        .values_list("stage", "severity__rank", "likelihood__rank")
+        .values_list("stage", "severity_id", "likelihood_id")
         .annotate(n=Count("id"))
     ):
-        counts[(stage, severity_rank, likelihood_rank)] = number
+        counts[(stage, severity_rank.get(severity_id), likelihood_rank.get(likelihood_id))] = number
     return [
         (
             likelihood,
@@ -433,6 +438,8 @@ IMPORT_TALLY = [
     ("additional", "Kept as additional columns"),
     ("sheets", "Kept in sheets"),
     ("not_imported", "Not imported"),
+    # Only in a workbook this app exported: its hidden sheet (workbook/structure.py), none of the CSO's data.
+    ("export_structure", f"In this app's own hidden sheet '{structure.SHEET}' (where list items start)"),
 ]
 
 
@@ -449,7 +456,11 @@ class ImportReport:
         self.layout = report.get("layout", "")
         self.log_changes = report.get("log_changes", [])  # cover-page details the workbook changes
         tally = report.get("tally")  # where every cell went (reader.Tally); absent from older reports
-        self.tally = [(label, tally.get(key, 0)) for key, label in IMPORT_TALLY] if tally else []
+        self.tally = [
+            (label, tally.get(key, 0))
+            for key, label in (IMPORT_TALLY if tally else [])
+            if key != "export_structure" or tally.get(key)
+        ]
         self.not_imported_cells = tally.get("not_imported_cells", []) if tally else []
         self.sources = report.get("sources", [])  # which source column fed which field
         self.sheet = report.get("sheet", "")

@@ -138,6 +138,7 @@ def fill(log, count):
 def test_the_list_takes_the_same_number_of_queries_with_5_or_500_hazards(signed_in, member_log):
     url = reverse("hazardlog:log_detail", args=[member_log.pk])
     fill(member_log, 5)
+    signed_in.get(url)  # the first page after signing in also renews the session (three more queries)
     with_5 = queries_for(signed_in, url)
     fill_more = factories.make_log()
     fill(fill_more, 1)  # another log's hazards change nothing either
@@ -147,7 +148,8 @@ def test_the_list_takes_the_same_number_of_queries_with_5_or_500_hazards(signed_
         )
     assert queries_for(signed_in, url) == with_5
     filtered = "?q=hazard&sort=-residual&status=open&initial_severity=4&initial_rating=4&page=3"
-    assert queries_for(signed_in, url + filtered) == with_5
+    # A search adds one query: the highlighted names and snippets of the page's hazards.
+    assert queries_for(signed_in, url + filtered) == with_5 + 1
     assert with_5 <= 12
 
 

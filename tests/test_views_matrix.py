@@ -2,8 +2,11 @@
 
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from hazardlog import services
 from hazardlog.presenters import contrast
 from tests import factories
 
@@ -70,3 +73,27 @@ def test_the_stylesheet_is_cached_for_long_only_at_its_current_version(client, m
 
 def test_an_unknown_matrix_has_no_stylesheet(client, db):
     assert client.get(reverse("hazardlog:matrix_css", args=[999])).status_code == 404
+
+
+def test_a_hazard_entered_in_error_is_not_counted(client, user, member_log):
+    factories.make_hazard(member_log, "H1", initial=("Major", "High"), residual=("Major", "Low"))
+    mistake = factories.make_hazard(member_log, "H2", initial=("Major", "High"), residual=("Major", "Low"))
+    services.mark_entered_in_error(mistake, user, "Saved half-typed", True)
+    client.force_login(user)
+    rows = client.get(reverse("hazardlog:matrix", args=[member_log.pk])).context["rows"]
+    cells = {(cell.severity.name, likelihood.name): cell for likelihood, row in rows for cell in row}
+    assert (cells["Major", "High"].initial, cells["Major", "Low"].residual) == (1, 1)
+
+
+def test_the_page_takes_the_same_queries_whatever_the_log_holds(client, user, member_log):
+    url = reverse("hazardlog:matrix", args=[member_log.pk])
+    client.force_login(user)
+    factories.make_hazard(member_log, "H1")
+    client.get(url)  # the first page after signing in also renews the session
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for number in range(2, 30):
+        factories.make_hazard(member_log, f"H{number}", initial=("Minor", "Low"))
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from hazardlog import presenters, services
+from hazardlog import presenters, search, services
 from hazardlog.access import can, get_log_for_user
 from hazardlog.filters import HazardFilter
 from hazardlog.forms import LogForm
@@ -61,6 +61,10 @@ def log_detail(request, log_id):
         request.GET, queryset=presenters.hazard_list(log), matrix=matrix, owners=presenters.owners(log)
     )
     page = Paginator(hazard_filter.qs, HAZARDS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = presenters.hazard_rows(page.object_list, matrix)
+    found = search.highlights(page.object_list, hazard_filter.form.cleaned_data.get("q") or "")
+    for row in rows:
+        row.found = found.get(row.hazard.pk)  # the name and a snippet with the searched words marked
     return render(
         request,
         "hazardlog/log_detail.html",
@@ -69,7 +73,7 @@ def log_detail(request, log_id):
             "matrix": matrix,
             "filter": hazard_filter,
             "page": page,
-            "rows": presenters.hazard_rows(page.object_list, matrix),
+            "rows": rows,
             "columns": presenters.sort_columns(request.GET),
             "pages": presenters.page_links(page, request.GET),
             "can_edit": can(log.user_role, Role.EDITOR),
