@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 
 # Views that take a file upload (URL names); the admin's confirm step sends no file.
-UPLOAD_VIEWS = {"hazardlog:import_upload", "admin:hazardlog_control_import"}
+UPLOAD_VIEWS = {"hazardlog:import_upload", "admin:hazardlog_control_import", "upstream:bring_in"}
 FORM_OVERHEAD = 1024 * 1024
 
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "resources",
     "safetycase",
+    "upstream",
 ]
 
 MIDDLEWARE = [

@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("resources/", include("resources.urls")),
     path("", include("safetycase.urls")),
+    path("", include("upstream.urls")),
     path("", include("hazardlog.web.urls")),
 ]

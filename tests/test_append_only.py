@@ -30,8 +30,9 @@ from hazardlog.models import (
     SeverityLevel,
 )
 from hazardlog.models.base import WriteWithoutHistoryRefused
-from safetycase.models import RelatedDocument, SafetyCase, TestIssue
-from tests import factories
+from safetycase.models import RelatedDocument, Review, SafetyCase, Signatory, TestIssue
+from tests import factories, upstream_data
+from upstream.models import Evaluation, TransferDecision, UpstreamSource
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no such trigger (README)")
 
@@ -60,13 +61,18 @@ UPDATES = {
 }
 
 
-# Checked in tests/test_safetycase_pages.py, where their rows are made.
-SAFETY_CASE_MODELS = {SafetyCase, RelatedDocument, TestIssue}
+# Checked in tests/test_safetycase_pages.py and tests/test_safetycase_signing.py, where their rows are made.
+SAFETY_CASE_MODELS = {SafetyCase, RelatedDocument, TestIssue, Signatory, Review}
+# Written once at approval (or a report's first download), never changed: guarded like the issues.
+FROZEN_TABLES = {"hazardlog_logissue", "safetycase_issuesignature", "safetycase_frozenreport"}
+# The hand-off (upstream/, its migration 0002): its updates are checked in tests/test_upstream_history.py.
+UPSTREAM_MODELS = {UpstreamSource, Evaluation, TransferDecision}
+UPSTREAM_FROZEN = {"upstream_upstreamsource", "upstream_upstreamhazard"}
 
 
 def test_every_tracked_model_is_checked():
     tracked = {model for model in apps.get_models() if hasattr(model._meta, "simple_history_manager_attribute")}
-    assert tracked == set(UPDATES) | SAFETY_CASE_MODELS
+    assert tracked == set(UPDATES) | SAFETY_CASE_MODELS | UPSTREAM_MODELS
 
 
 @pytest.mark.parametrize(("model", "field", "value"), [(model, *update) for model, update in UPDATES.items()])
@@ -134,8 +140,8 @@ def test_every_history_table_and_the_issue_table_has_the_append_only_trigger():
     with connection.cursor() as cursor:
         cursor.execute("SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%%_append_only'")
         guarded = {table for (table,) in cursor.fetchall()}
-    assert len(history_tables()) == 15  # 12 of the hazard log, 3 of the safety case (its migration 0002)
-    assert history_tables() | {"hazardlog_logissue"} == guarded
+    assert len(history_tables()) == 20  # 12 hazard log, 5 safety case (its migrations 0002, 0003), 3 upstream (0002)
+    assert history_tables() | FROZEN_TABLES | UPSTREAM_FROZEN == guarded
 
 
 @on_postgresql
@@ -171,6 +177,9 @@ def one_row_in_every_history_table(matrix, user):
     SafetyCase.objects.create(log=log, introduction="Scope")
     RelatedDocument.objects.create(log=log, title="CRMP")
     TestIssue.objects.create(log=log, reference="T1", description="Slow search")
+    factories.make_signatory(user)
+    Review.objects.create(log=log, reviewer=user, requested_by=user)
+    upstream_data.one_of_each(user)
     return issues.approve_issue(log, "1.0", "Approved for release 1", user)
 
 
@@ -186,7 +195,7 @@ def refused(sql: str) -> bool:
 
 @on_postgresql
 def test_postgresql_refuses_to_change_or_delete_history_rows_and_issues(one_row_in_every_history_table):
-    tables = sorted(history_tables() | {"hazardlog_logissue"})
+    tables = sorted(history_tables() | FROZEN_TABLES | UPSTREAM_FROZEN)
     for table in tables:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (table names from the app registry)

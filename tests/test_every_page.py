@@ -34,7 +34,7 @@ from hazardlog.models import (
 from resources import guidance
 from safetycase.models import RelatedDocument, SafetyCase, TestIssue
 from safetycase.sections import SECTIONS
-from tests import factories
+from tests import factories, upstream_data
 
 # Values for each URL parameter name: (the state's own, another team's, one that does not exist).
 # A new parameter name needs an entry here (the coverage test says which).
@@ -53,6 +53,9 @@ PARAMETERS = {
     "test_issue_id": lambda state: ([state.test_issue_id], [state.other_test_issue_id], MISSING),
     # The PDF is the DOCX converted by LibreOffice (seconds each): tests/test_safetycase_report.py covers it.
     "report_format": lambda state: (["docx"], [], "nonsense"),
+    "source_id": lambda state: (state.upstream.source_ids, [state.upstream.other_source_id], MISSING),
+    "evaluation_id": lambda state: (state.upstream.evaluation_ids, [state.upstream.other_evaluation_id], MISSING),
+    "transfer_id": lambda state: (state.upstream.transfer_ids, [], MISSING),
     "uidb64": lambda state: (["MQ"], [], "not-base64"),
     "token": lambda state: (["set-password"], [], "abc-123"),
 }
@@ -193,6 +196,7 @@ class State:
         self.import_ids = [self._import(kind) for kind in spec["imports"]]
         self.document_id, self.test_issue_id = self._safety_case(self.log)
         self.other_document_id, self.other_test_issue_id = self._safety_case(self.other_log)
+        self.upstream = upstream_data.CrawlState(self)
 
     def _safety_case(self, log) -> tuple[int, int]:
         SafetyCase.objects.create(log=log, introduction="## Scope\n\nThe system.", safety_statement="Safe.")

@@ -1,6 +1,7 @@
 """Is the clinical risk management file as it was written? (DCB0129 3.1, 3.3.2)
 
-- Every approved issue's workbook and snapshot still hash to the SHA-256 recorded at approval.
+- Every approved issue's workbook and snapshot still hash to the SHA-256 recorded at approval, and so does
+  every frozen safety case report (DOCX and PDF) to the SHA-256 recorded when it was frozen.
 - Every live row of a tracked model has the history row of its creation ('+'), and its latest history row
   agrees with it, many-to-many links included: nothing was written that skipped the audit trail.
 
@@ -16,7 +17,7 @@ from simple_history.utils import get_m2m_field_name, get_m2m_reverse_field_name
 from hazardlog.issues import canonical_json, sha256
 from hazardlog.models import LogIssue
 
-TRACKED_APPS = ("hazardlog", "resources", "safetycase")
+TRACKED_APPS = ("hazardlog", "resources", "safetycase", "upstream")
 # Moved by database triggers without a history row, by design (migration 0008): a concurrency token.
 UNTRACKED_FIELDS = {("hazardlog", "hazard"): {"revision"}}
 
@@ -54,6 +55,18 @@ def check_issues() -> list[Problem]:
             problems.append(
                 Problem("hazardlog.LogIssue", pk, "its snapshot does not match the SHA-256 recorded at approval")
             )
+    return problems + check_reports()
+
+
+def check_reports() -> list[Problem]:
+    from safetycase.models import FrozenReport
+
+    problems = []
+    rows = FrozenReport.objects.order_by("pk").values_list("pk", "format", "content", "sha256")
+    for pk, report_format, content, recorded in rows.iterator(chunk_size=10):
+        if sha256(bytes(content)) != recorded:
+            what = f"its {report_format.upper()} report does not match the SHA-256 recorded when it was frozen"
+            problems.append(Problem("safetycase.FrozenReport", pk, what))
     return problems
 
 
@@ -110,7 +123,9 @@ def _latest_links(model, field, latest_ids) -> tuple[dict, dict]:
 
 
 def find_problems() -> list[Problem]:
-    problems = check_issues()
+    from upstream.integrity import check_sources
+
+    problems = check_issues() + check_sources()
     for model in tracked_models():
         problems += check_history(model)
     return problems

@@ -28,6 +28,8 @@ from hazardlog.models import (
     SeverityLevel,
     Standard,
 )
+from safetycase.demo import load_demo_safety_case
+from upstream.demo import load_upstream_demo
 
 DEMO_LOG = ("MedChart ePMA", Standard.DCB0129)  # natural key of the log in fixtures/demo_log.json
 FIXTURES = ["nhs_risk_matrix", "demo_log", "resources"]
@@ -81,9 +83,12 @@ class Command(BaseCommand):
             membership._change_reason = "Demo login made Clinical Safety Officer of the demo log"
             membership.save()
 
+        safety_case = load_demo_safety_case(log, user)
+        self.stdout.write(load_upstream_demo(log, user))
+
         self.stdout.write(
             self.style.SUCCESS(f"Loaded the demo hazard log {log} with {log.hazards.count()} hazards")
-            + f" ({written} history rows written)."
+            + f" ({written} history rows written). {safety_case}"
         )
         self.stdout.write(
             f"Sign in as '{user.username}' with the password given: a superuser, and the Clinical Safety "
