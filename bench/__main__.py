@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-BENCHMARKS = ["workbook", "pages", "upload_bounds", "safety_case"]
+BENCHMARKS = ["workbook", "import_command", "pages", "upload_bounds", "safety_case"]
 
 
 def main(names: list[str]) -> None:

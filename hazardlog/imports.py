@@ -2,26 +2,34 @@
 
 `preview_import` checks and reads the upload, compares it with the log field by field and records
 the result (an ImportRecord holding the upload, so that `confirm_import` works on any app server).
-`confirm_import` reads the kept upload again and applies it in one transaction, refusing if the log
-changed since the preview; `cancel_import` drops it. Hazards are matched by reference; only what the
+`confirm_import` applies it in one transaction from the plan the preview kept (after checking the kept
+upload's SHA-256 and that the log has not changed since the preview: then the plan is what reading the file
+again would give); `cancel_import` drops it. `import_in_one_pass` is the command line's: guard, read,
+validate, plan and write in one go, reading the file once. Hazards are matched by reference; only what the
 file carries is compared and written; nothing is deleted (causes and controls no longer in the file
 are withdrawn, hazards no longer in the file are only reported). Every write records history with
 the importing user and a reason naming the file.
+
+A workbook whose cover says it is another system's or another standard's log, or whose cover details differ
+from the log's, is warned about field by field; the importer chooses to replace the log's cover page with
+the workbook's (REPLACE_COVER) or to import the hazards only and leave it as it is (HAZARDS_ONLY).
 """
 
+import dataclasses
 import hashlib
 import itertools
 import json
 import logging
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
-from hazardlog import risk
+from hazardlog import history, risk
 from hazardlog.collector import collector_paused
 from hazardlog.models import (
     Cause,
@@ -33,9 +41,9 @@ from hazardlog.models import (
     ImportStatus,
     RiskAssessment,
 )
-from hazardlog.snapshot import HazardRow, build_snapshot, to_json
+from hazardlog.snapshot import AssessmentRow, CauseRow, ControlRow, HazardRow, build_snapshot, to_json
 from hazardlog.sorting import sort_text
-from hazardlog.text import reference_key
+from hazardlog.text import normalise_label, reference_key
 from hazardlog.workbook import guard, layout, reader
 from hazardlog.workbook.grid import UNSTORABLE
 from hazardlog.workbook.guard import Message, Messages, UploadRefused
@@ -61,6 +69,7 @@ SCALAR_FIELDS = [
     ("owner", "Owner"),
     ("actions", "Summary of actions/notes"),
     ("status", "Status"),
+    ("status_reason", "Status reason"),
     ("additional_columns", "Additional columns"),
 ]
 CONTROL_GROUPS = [
@@ -76,8 +85,19 @@ COVER_LABELS = {key: label for label, key in layout.COVER_FIELDS} | {
 }
 
 
+# What an import does with the log's cover page (and its other log-level details: document history, kept
+# sheets) when the workbook's differs: replace it, or import the hazards only.
+REPLACE_COVER, HAZARDS_ONLY = "replace", "hazards_only"
+COVER_CHOICES = (REPLACE_COVER, HAZARDS_ONLY)
+
+
 class ImportRefused(Exception):
     """A confirm (or cancel) that cannot go ahead; the message says why, for the CSO."""
+
+
+class CoverChoiceNeeded(ImportRefused):
+    """The workbook's cover differs from the log's and no one has said whether to replace it: the preview
+    stays open for that choice."""
 
 
 # Comparison (plain data) ---------------------------------------------------------------------------
@@ -203,6 +223,8 @@ class _Plan:
     log_fields: dict = field(default_factory=dict)  # the log's fields as the workbook gives them
     missing: list[str] = field(default_factory=list)
     messages: Messages = field(default_factory=Messages)
+    # Where the workbook's cover says another log, or differs from the log's: [{"field", "log", "workbook"}].
+    cover_differences: list[dict] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -232,6 +254,9 @@ class _Plan:
             "hazards": hazards,
             "missing_from_file": self.missing,
             "log_changes": [{**c, "old": _clipped(c["old"]), "new": _clipped(c["new"])} for c in self.log_changes],
+            "cover_differences": [
+                {**c, "log": _clipped(c["log"]), "workbook": _clipped(c["workbook"])} for c in self.cover_differences
+            ],
             "messages": [m.as_json() for m in self.messages],
             "messages_not_listed": self.messages.omitted,
             "layout": self.parsed.layout,
@@ -255,7 +280,9 @@ def _entered_in_error(log) -> dict[str, str]:
     return dict(rows)
 
 
-def _plan(snapshot, parsed: reader.ParsedLog, file_name: str, taken: dict[str, str] | None = None) -> _Plan:
+def _plan(
+    snapshot, parsed: reader.ParsedLog, file_name: str, taken: dict[str, str] | None = None, new_log: bool = False
+) -> _Plan:
     existing = {reference_key(row.reference): row for row in snapshot.hazards}
     taken = taken or {}
     plan = _Plan(parsed=parsed, messages=Messages(parsed.messages))
@@ -281,7 +308,7 @@ def _plan(snapshot, parsed: reader.ParsedLog, file_name: str, taken: dict[str, s
         else:
             changes = hazard_changes(old, item.hazard, item.carries)
             plan.actions.append((item, UPDATE if changes else UNCHANGED, changes))
-        closes = "status" in item.carries and item.hazard.status != HazardStatus.OPEN
+        closes = "status" in item.carries and item.hazard.status != HazardStatus.OPEN and not item.hazard.status_reason
         if closes and (old is None or old.status != item.hazard.status):
             plan.messages.append(
                 Message(
@@ -301,7 +328,68 @@ def _plan(snapshot, parsed: reader.ParsedLog, file_name: str, taken: dict[str, s
         for name, value in plan.log_fields.items()
         if getattr(snapshot, name) != value
     ]
+    plan.cover_differences = cover_differences(snapshot, parsed, new_log=new_log)
+    for difference in plan.cover_differences:
+        plan.messages.append(
+            Message(
+                "warning",
+                f"The workbook's {difference['field']} is “{_clipped(difference['workbook'])}”; this log's is "
+                f"“{_clipped(difference['log'])}”. {difference['why']} Choose whether to replace the log's cover "
+                "page with the workbook's or to import the hazards only.",
+                difference["sheet"],
+                difference["row"],
+                difference["column"],
+            )
+        )
     return plan
+
+
+def _standard(text: str) -> str:
+    return "".join(str(text).split()).upper()
+
+
+def cover_differences(snapshot, parsed: reader.ParsedLog, new_log: bool = False) -> list[dict]:
+    """Where the workbook's cover says it is another log's, or gives details that would overwrite the log's:
+    the standard it follows (as far as the cover says), the system its title names (not for a log the import
+    has just created under a name of the importer's choosing), and each cover field the log has filled in
+    that the workbook gives differently. A field the log has left empty is filled in, not a difference."""
+    differences = []
+
+    def differ(label: str, old, new, why: str, sheet: str = "", cell: str = "") -> None:
+        column = cell.rstrip("0123456789")
+        row = int(cell[len(column) :]) if cell else None
+        differences.append(
+            {"field": label, "log": _plain(old), "workbook": _plain(new), "why": why}
+            | {"sheet": sheet, "row": row, "column": column}
+        )
+
+    declared = parsed.declared
+    if "standard" in declared and _standard(declared["standard"][0]) != _standard(snapshot.standard):
+        differ(
+            "Standard",
+            snapshot.standard,
+            declared["standard"][0],
+            "It may be the other organisation's log (a manufacturer's DCB0129 log and a deploying organisation's "
+            "DCB0160 log have different cover pages).",
+            *declared["standard"][1:],
+        )
+    if (
+        not new_log
+        and "system" in declared
+        and normalise_label(declared["system"][0]) != normalise_label(snapshot.name)
+    ):
+        differ(
+            "System name",
+            snapshot.name,
+            declared["system"][0],
+            "It may be another system's log.",
+            *declared["system"][1:],
+        )
+    for name, value in parsed.cover.items():
+        old = getattr(snapshot, name)
+        if old not in ("", None) and old != value:
+            differ(COVER_LABELS[name], old, value, "Importing the cover page would replace it.")
+    return differences
 
 
 LOG_LABELS = COVER_LABELS | {"document_history": "Document history", "kept_sheets": "Other sheets kept"}
@@ -360,15 +448,20 @@ def _refused_report(message: Message) -> dict:
     }
 
 
-def preview_import(log, file_name: str, content: bytes, user) -> ImportRecord:
-    """Check and read the upload and record what confirming it would do. Writes only the ImportRecord."""
-    record = ImportRecord(
+def _new_record(log, file_name: str, content: bytes, user) -> ImportRecord:
+    return ImportRecord(
         log=log,
         user=user,
         file_name=UNSTORABLE.sub("", file_name or "")[:255],
         sha256=hashlib.sha256(content).hexdigest(),
         size=len(content),
     )
+
+
+def preview_import(log, file_name: str, content: bytes, user) -> ImportRecord:
+    """Check and read the upload and record what confirming it would do, with the plan to apply (so that
+    confirming does not read the file again). Writes only the ImportRecord."""
+    record = _new_record(log, file_name, content, user)
     try:
         with collector_paused():
             snapshot, parsed = _read(log, file_name, content)
@@ -384,22 +477,186 @@ def preview_import(log, file_name: str, content: bytes, user) -> ImportRecord:
         else:
             record.status = ImportStatus.PREVIEWED
             record.content = content
+            with collector_paused():
+                record.plan = _plan_bytes(plan, record.sha256)
     record.counts = record.report["counts"]
     record.save()
     return record
 
 
+def import_in_one_pass(
+    log, file_name: str, content: bytes, user, *, cover: str | None = None, new_log: bool = False, write: bool = True
+) -> ImportRecord:
+    """The command line's import, reading the file once: guard, read, validate, plan and write, in one
+    transaction, the log locked meanwhile. Returns the ImportRecord: APPLIED (and saved) when written;
+    REFUSED when the file has errors; PREVIEWED when `write` is false, or when the workbook's cover differs
+    from the log's and `cover` does not say what to do (see `cover_differences`): neither is saved."""
+    record = _new_record(log, file_name, content, user)
+    with transaction.atomic(), collector_paused():
+        log = HazardLog.objects.select_for_update().get(pk=log.pk)
+        record.log = log
+        try:
+            snapshot, parsed = _read(log, file_name, content)
+            plan = _plan(snapshot, parsed, record.file_name, _entered_in_error(log), new_log=new_log)
+        except UploadRefused as refusal:
+            record.status, record.report = ImportStatus.REFUSED, _refused_report(refusal.message)
+        else:
+            record.report = plan.report()
+            if plan.errors:
+                record.status = ImportStatus.REFUSED
+            elif not write or (plan.cover_differences and cover not in COVER_CHOICES):
+                record.status = ImportStatus.PREVIEWED
+            else:
+                creates, updates = _split(plan)
+                _write(log, user, record, creates, updates, plan.log_fields if plan.log_changes else None, cover)
+                record.status, record.applied_at = ImportStatus.APPLIED, timezone.now()
+        record.counts = record.report["counts"]
+        if record.status == ImportStatus.APPLIED:
+            record.save()
+    return record
+
+
+def _split(plan: _Plan) -> tuple[list[reader.ParsedHazard], list[reader.ParsedHazard]]:
+    creates = [item for item, action, _ in plan.actions if action == CREATE]
+    updates = [item for item, action, _ in plan.actions if action == UPDATE]
+    return creates, updates
+
+
+def _write(log, user, record: ImportRecord, creates, updates, log_fields: dict | None, cover: str | None) -> None:
+    """Apply a plan: the log's cover page (unless HAZARDS_ONLY), new hazards in bulk, changed ones one by one."""
+    writer = _Writer(log, user, record.file_name, _change_reason(record.file_name, record.sha256))
+    if log_fields and cover != HAZARDS_ONLY:
+        writer.update_log(log_fields)
+    writer.create(creates)
+    for item in updates:
+        writer.update(item)
+    record.report["applied_by"] = user.get_username() if user else ""
+    record.report["cover"] = cover or ""
+
+
+# The plan a preview keeps for its confirm ------------------------------------------------------------------
+#
+# What the writer needs and nothing else: the new hazards' rows, the changed hazards' rows with what the file
+# carries for them, and the log's fields. zlib-compressed JSON (never pickle: the database is not trusted to
+# run code), tagged with its format and the SHA-256 of the upload it was read from. Confirm uses it only
+# after checking the kept upload against that SHA-256 and the log against the preview's fingerprint: the log
+# and the file being the same, reading the file again would give the same plan.
+
+PLAN_FORMAT = 1
+_ROW_FIELDS = {cls: [f.name for f in dataclasses.fields(cls)] for cls in (CauseRow, ControlRow, AssessmentRow)}
+_HAZARD_SCALARS = [
+    f.name for f in dataclasses.fields(HazardRow) if f.name not in ("causes", "controls", "initial", "residual")
+]
+_DATES = {"raised_on", "assessed_at", "version_date"}
+_PAIRS = {"additional_columns"}
+
+
+def _to_json(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _from_json(name: str, value):
+    if name in _DATES:
+        return None if value is None else date.fromisoformat(value)
+    if name in _PAIRS:
+        return tuple(tuple(pair) for pair in value)
+    if name == "cause_numbers":
+        return tuple(value)
+    return value
+
+
+def _row_json(row: HazardRow) -> list:
+    def plain(obj):
+        return None if obj is None else [_to_json(getattr(obj, name)) for name in _ROW_FIELDS[type(obj)]]
+
+    return [
+        [_to_json(getattr(row, name)) for name in _HAZARD_SCALARS],
+        [plain(cause) for cause in row.causes],
+        [plain(control) for control in row.controls],
+        plain(row.initial),
+        plain(row.residual),
+    ]
+
+
+def _row_from_json(data: list) -> HazardRow:
+    scalars, causes, controls, initial, residual = data
+
+    def made(cls, values):
+        if values is None:
+            return None
+        return cls(**{name: _from_json(name, value) for name, value in zip(_ROW_FIELDS[cls], values, strict=True)})
+
+    return HazardRow(
+        **{name: _from_json(name, value) for name, value in zip(_HAZARD_SCALARS, scalars, strict=True)},
+        causes=tuple(made(CauseRow, c) for c in causes),
+        controls=tuple(made(ControlRow, c) for c in controls),
+        initial=made(AssessmentRow, initial),
+        residual=made(AssessmentRow, residual),
+    )
+
+
+def _plan_bytes(plan: _Plan, sha256: str) -> bytes:
+    creates, updates = _split(plan)
+    data = {
+        "format": PLAN_FORMAT,
+        "sha256": sha256,
+        "create": [_row_json(item.hazard) for item in creates],
+        "update": [[_row_json(item.hazard), sorted(item.carries)] for item in updates],
+        "log_fields": {k: _to_json(v) for k, v in plan.log_fields.items()} if plan.log_changes else None,
+    }
+    # Encoded and compressed piece by piece: the whole JSON text of a large plan is never held at once.
+    packer, out, pending, size = zlib.compressobj(1), bytearray(), [], 0
+    for piece in _ENCODER.iterencode(data):
+        pending.append(piece)
+        size += len(piece)
+        if size > 1 << 20:
+            out += packer.compress("".join(pending).encode())
+            pending, size = [], 0
+    out += packer.compress("".join(pending).encode())
+    out += packer.flush()
+    return bytes(out)
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _kept_plan(record: ImportRecord):
+    """(new hazards, changed hazards, log fields or None) from the preview's plan, or None when the record
+    keeps none this code can use (made by an earlier release, or for another upload): then the file is read
+    again."""
+    try:
+        data = json.loads(zlib.decompress(bytes(record.plan or b"")))
+    except (zlib.error, ValueError):
+        return None
+    if data.get("format") != PLAN_FORMAT or data.get("sha256") != record.sha256:
+        return None
+
+    def item(row, carries=()):
+        return reader.ParsedHazard(hazard=_row_from_json(row), row=0, carries=frozenset(carries))
+
+    fields = data["log_fields"]
+    return (
+        [item(row) for row in data["create"]],
+        [item(row, carries) for row, carries in data["update"]],
+        None if fields is None else {name: _from_json(name, value) for name, value in fields.items()},
+    )
+
+
 # Confirm and cancel ------------------------------------------------------------------------------------
 
 
-def confirm_import(record: ImportRecord, user) -> ImportRecord:
+def confirm_import(record: ImportRecord, user, cover: str | None = REPLACE_COVER) -> ImportRecord:
     """Apply a previewed import in one transaction. Raises ImportRefused (and writes nothing to the log)
-    if it was not previewed cleanly, or if the log changed since the preview."""
+    if it was not previewed cleanly, or if the log changed since the preview; CoverChoiceNeeded (the
+    preview stays open) if the workbook's cover differs from the log's and `cover` is None. The pages pass
+    the importer's choice (the preview asks for it when the covers differ)."""
     try:
         with transaction.atomic(), collector_paused():
             locked = ImportRecord.objects.select_for_update().select_related("log").get(pk=record.pk)
             _check_can_apply(locked)
-            _apply(locked, user)
+            _apply(locked, user, cover)
+    except CoverChoiceNeeded:
+        raise
     except ImportRefused as refusal:
         _refuse(record, str(refusal))
         raise
@@ -433,8 +690,8 @@ def _refuse(record: ImportRecord, message: str) -> None:
     report["messages"] = [*report.get("messages", []), Message("error", message).as_json()]
     report["counts"] = {**report.get("counts", {}), "errors": report.get("counts", {}).get("errors", 0) + 1}
     current.report, current.counts = report, report["counts"]
-    current.status, current.content = ImportStatus.REFUSED, b""
-    current.save(update_fields=["report", "counts", "status", "content"])
+    current.status, current.content, current.plan = ImportStatus.REFUSED, b"", b""
+    current.save(update_fields=["report", "counts", "status", "content", "plan"])
     record.refresh_from_db()
 
 
@@ -443,9 +700,9 @@ def cancel_import(record: ImportRecord, user) -> ImportRecord:
         locked = ImportRecord.objects.select_for_update().get(pk=record.pk)
         if locked.status != ImportStatus.PREVIEWED:
             raise ImportRefused(f"This import was already {locked.get_status_display().lower()}.")
-        locked.status, locked.content = ImportStatus.CANCELLED, b""
+        locked.status, locked.content, locked.plan = ImportStatus.CANCELLED, b"", b""
         locked.report = {**locked.report, "cancelled_by": user.get_username() if user else ""}
-        locked.save(update_fields=["status", "content", "report"])
+        locked.save(update_fields=["status", "content", "plan", "report"])
     record.refresh_from_db()
     return record
 
@@ -460,44 +717,53 @@ def expire_previews(older_than) -> int:
             locked = ImportRecord.objects.select_for_update().filter(pk=pk, status=ImportStatus.PREVIEWED).first()
             if locked is None:  # confirmed or cancelled meanwhile
                 continue
-            locked.status, locked.content = ImportStatus.CANCELLED, b""
+            locked.status, locked.content, locked.plan = ImportStatus.CANCELLED, b"", b""
             locked.report = {**locked.report, "cancelled_by": "", "expired": True}
-            locked.save(update_fields=["status", "content", "report"])
+            locked.save(update_fields=["status", "content", "plan", "report"])
             cancelled += 1
     return cancelled
 
 
-def _apply(record: ImportRecord, user) -> None:
+def _apply(record: ImportRecord, user, cover: str | None) -> None:
     log = HazardLog.objects.select_for_update().get(pk=record.log_id)
     content = bytes(record.content)
     if hashlib.sha256(content).hexdigest() != record.sha256:
         raise ImportRefused("The kept upload does not match its checksum; upload the file again.")
-    try:
-        snapshot, parsed = _read(log, record.file_name, content)
-    except UploadRefused as refusal:
-        raise ImportRefused(refusal.message.message) from None
+    snapshot = build_snapshot(log)
     if fingerprint(snapshot) != record.base_fingerprint:
         raise ImportRefused(
             "The log has changed since this preview (someone edited it, imported into it or approved an issue). "
             "Upload the file again to see a fresh preview."
         )
-    plan = _plan(snapshot, parsed, record.file_name, _entered_in_error(log))
-    if plan.errors:
-        raise ImportRefused(
-            "This import has errors, so it cannot be applied. Correct the workbook and upload it again."
+    report = dict(record.report)
+    kept = _kept_plan(record)
+    if kept is None:  # no plan kept: read the file again
+        try:
+            guard.check_upload(record.file_name, content)
+            parsed = reader.read_workbook(
+                content, snapshot.matrix, max_hazards=settings.HAZARDLOG_MAX_HAZARDS, log_name=snapshot.name
+            )
+        except UploadRefused as refusal:
+            raise ImportRefused(refusal.message.message) from None
+        plan = _plan(snapshot, parsed, record.file_name, _entered_in_error(log))
+        if plan.errors:
+            raise ImportRefused(
+                "This import has errors, so it cannot be applied. Correct the workbook and upload it again."
+            )
+        report = plan.report()
+        kept = (*_split(plan), plan.log_fields if plan.log_changes else None)
+    if report.get("cover_differences") and cover not in COVER_CHOICES:
+        raise CoverChoiceNeeded(
+            "The workbook's cover page differs from the log's ("
+            + "; ".join(f"{d['field']}: “{d['workbook']}”, the log's “{d['log']}”" for d in report["cover_differences"])
+            + "). Choose whether to replace the log's cover page or to import the hazards only."
         )
-    writer = _Writer(log, user, record.file_name, _change_reason(record.file_name, record.sha256))
-    if plan.log_changes:
-        writer.update_log(plan.log_fields)
-    writer.create([item for item, action, _ in plan.actions if action == CREATE])
-    for item, action, _ in plan.actions:
-        if action == UPDATE:
-            writer.update(item)
-    report = plan.report()
-    report["applied_by"] = user.get_username() if user else ""
-    record.report, record.counts = report, report["counts"]
-    record.status, record.content, record.applied_at = ImportStatus.APPLIED, b"", timezone.now()
-    record.save(update_fields=["report", "counts", "status", "content", "applied_at"])
+    record.report = report
+    creates, updates, log_fields = kept
+    _write(log, user, record, creates, updates, log_fields, cover)
+    record.counts = record.report["counts"]
+    record.status, record.content, record.plan, record.applied_at = ImportStatus.APPLIED, b"", b"", timezone.now()
+    record.save(update_fields=["report", "counts", "status", "content", "plan", "applied_at"])
 
 
 # Writing ------------------------------------------------------------------------------------------------
@@ -523,14 +789,16 @@ class _Writer:
         obj._change_reason, obj._history_user, obj._history_date = self.reason, self.user, self.when
         obj.save()
 
-    def _bulk(self, objs, model):
-        return bulk_create_with_history(
-            objs,
+    def _insert(self, model, columns, rows, key: tuple[str, ...], **history_values) -> dict[tuple, int]:
+        return history.insert_with_history(
             model,
-            batch_size=BATCH,
-            default_user=self.user,
-            default_change_reason=self.reason,
-            default_date=self.when,
+            columns,
+            rows,
+            key=key,
+            user=self.user,
+            reason=self.reason,
+            when=self.when,
+            history_values=history_values,
         )
 
     def update_log(self, cover: dict) -> None:
@@ -538,7 +806,8 @@ class _Writer:
             setattr(self.log, name, value)
         self._save(self.log)
 
-    # New hazards: bulk, with history rows for every object and for each control's causes.
+    # New hazards: in bulk, with the creation history of every object and of each control's causes, in plain
+    # SQL (hazardlog.history.insert_with_history: what simple-history's bulk helper writes, several times faster).
 
     def create(self, items: list[reader.ParsedHazard]) -> None:
         for start in range(0, len(items), BATCH):
@@ -546,57 +815,75 @@ class _Writer:
 
     def _create_batch(self, items) -> None:
         rows = [item.hazard for item in items]
-        hazards = self._bulk([self._new_hazard(row) for row in rows], Hazard)
-        causes = self._bulk(
-            [
-                Cause(hazard_id=h.id, number=c.number, description=c.description, source_id=c.source_id)
-                for h, row in zip(hazards, rows, strict=True)
-                for c in row.causes
-            ],
-            Cause,
+        # Revision 0 while their causes, controls and assessments are written: SQLite's revision triggers leave
+        # such a hazard alone (migration 0013), rather than update it once per row written under it. Its
+        # history records the revision a new hazard has, and the hazard has it once its rows are written.
+        found = self._insert(
+            Hazard, HAZARD_COLUMNS, [self._hazard_values(row) for row in rows], ("reference_key",), revision=1
         )
-        cause_ids = {(c.hazard_id, c.number): c.id for c in causes}
-        pending = [(h, control) for h, row in zip(hazards, rows, strict=True) for control in row.controls]
-        controls = self._bulk([self._new_control(h, c) for h, c in pending], Control)
-        self._link_with_history(
-            [
-                (control.id, cause_ids[(h.id, number)])
-                for control, (h, row) in zip(controls, pending, strict=True)
-                for number in row.cause_numbers
-            ]
+        ids = [found[(reference_key(row.reference),)] for row in rows]
+        causes = self._insert(
+            Cause,
+            ["hazard_id", "number", "description", "source_id"],
+            [(h, c.number, c.description, c.source_id) for h, row in zip(ids, rows, strict=True) for c in row.causes],
+            ("hazard_id", "number"),
+        )
+        pending = [(h, control) for h, row in zip(ids, rows, strict=True) for control in row.controls]
+        controls = self._insert(
+            Control, CONTROL_COLUMNS, [self._control_values(h, c) for h, c in pending], ("hazard_id", "number")
+        )
+        history.link_with_history(
+            Control._meta.get_field("causes"),
+            [(controls[(h, c.number)], causes[(h, number)]) for h, c in pending for number in c.cause_numbers],
         )
         assessments = []
-        for h, row in zip(hazards, rows, strict=True):
+        for h, row in zip(ids, rows, strict=True):
             for stage in ("initial", "residual"):
                 if (assessment := getattr(row, stage)) is not None:
                     severity, likelihood, rating = self._levels(assessment)
-                    assessments.append(
-                        RiskAssessment(
-                            hazard_id=h.id,
-                            stage=stage,
-                            severity_id=severity.id,
-                            likelihood_id=likelihood.id,
-                            rating_id=rating.id,
-                        )
-                    )
-        self._bulk(assessments, RiskAssessment)
+                    assessments.append((h, stage, severity.id, likelihood.id, rating.id))
+        self._insert(
+            RiskAssessment,
+            ["hazard_id", "stage", "severity_id", "likelihood_id", "rating_id"],
+            assessments,
+            ("hazard_id", "stage"),
+        )
+        _set_revision(ids, 1)
 
-    def _new_hazard(self, row: HazardRow) -> Hazard:
-        # bulk_create skips Hazard.save(): set what save() would (the reader has normalised the reference).
-        return Hazard(
-            log_id=self.log.id,
-            reference=row.reference,
-            reference_key=reference_key(row.reference),
-            reference_sort=sort_text(row.reference),
-            name=row.name,
-            description=row.description,
-            clinical_impact=row.clinical_impact,
-            hazard_type=row.hazard_type,
-            owner=row.owner,
-            actions=row.actions,
-            status=row.status,
-            status_reason="" if row.status == HazardStatus.OPEN else _status_reason(row.status, self.file_name),
-            additional_columns=[list(pair) for pair in row.additional_columns],
+    def _hazard_values(self, row: HazardRow) -> tuple:
+        # As Hazard.save() would set them (the reader has normalised the reference); see HAZARD_COLUMNS.
+        return (
+            self.log.id,
+            row.reference,
+            reference_key(row.reference),
+            sort_text(row.reference),
+            row.name,
+            row.description,
+            row.clinical_impact,
+            row.hazard_type,
+            row.owner,
+            row.actions,
+            row.status,
+            row.status_reason
+            or ("" if row.status == HazardStatus.OPEN else _status_reason(row.status, self.file_name)),
+            [list(pair) for pair in row.additional_columns],
+            0,  # the revision, until the hazard's rows are written
+        )
+
+    @staticmethod
+    def _control_values(hazard_id: int, row: ControlRow) -> tuple:
+        return (
+            hazard_id,
+            row.number,
+            row.description,
+            row.kind,
+            row.control_type,
+            row.owner,
+            row.implementation_status,
+            row.evidence,
+            row.evidence_url,
+            row.source_id,
+            [list(pair) for pair in row.additional_columns],
         )
 
     @staticmethod
@@ -610,37 +897,10 @@ class _Writer:
             owner=row.owner,
             implementation_status=row.implementation_status,
             evidence=row.evidence,
+            evidence_url=row.evidence_url,
             source_id=row.source_id,
             additional_columns=[list(pair) for pair in row.additional_columns],
         )
-
-    def _link_with_history(self, links: list[tuple[int, int]]) -> None:
-        """Link new controls to causes, (control id, cause id) pairs, and copy the links into each control's
-        creation history record, as simple-history does for m2m fields on save() (its bulk helper leaves
-        them out).
-
-        Written with executemany rather than bulk_create: these two untracked tables hold more rows than
-        any other an import writes (two or three per control), and building a model instance per row
-        cost a seventh of a large import (bench/workbook.py). The controls are new, so every link found
-        for them afterwards is one just written.
-        """
-        if not links:
-            return
-        through, link_history = Control.causes.through, Control.history.model.causes.model
-        control_ids = {control_id for control_id, _ in links}
-        with connection.cursor() as cursor:
-            cursor.executemany(_insert_sql(through, ["control", "cause"]), links)
-            written = through.objects.filter(control_id__gte=min(control_ids), control_id__lte=max(control_ids))
-            created = Control.history.filter(id__gte=min(control_ids), id__lte=max(control_ids), history_type="+")
-            history_ids = dict(created.values_list("id", "history_id"))
-            cursor.executemany(
-                _insert_sql(link_history, ["history", "id", "control", "cause"]),
-                [
-                    (history_ids[control_id], link_id, control_id, cause_id)
-                    for link_id, control_id, cause_id in written.values_list("id", "control_id", "cause_id")
-                    if control_id in control_ids
-                ],
-            )
 
     # Changed hazards: one object at a time through save().
 
@@ -669,11 +929,13 @@ class _Writer:
             if name in carries and _value(hazard, name) != _value(row, name):
                 setattr(hazard, name, _stored(row, name))
                 changed = True
-                if name == "status":
+                if name == "status" and "status_reason" not in carries:
                     # A reopened hazard keeps no reason for a status it no longer has.
                     hazard.status_reason = (
                         "" if row.status == HazardStatus.OPEN else _status_reason(row.status, self.file_name)
                     )
+        if hazard.status != HazardStatus.OPEN and not hazard.status_reason:
+            hazard.status_reason, changed = _status_reason(hazard.status, self.file_name), True
         if changed:
             self._save(hazard)
 
@@ -758,7 +1020,44 @@ class _Writer:
         self._save(assessment)
 
 
-DETAIL_FIELDS = ("description", "owner", "implementation_status", "evidence", "source_id", "additional_columns")
+HAZARD_COLUMNS = [
+    "log_id",
+    "reference",
+    "reference_key",
+    "reference_sort",
+    "name",
+    "description",
+    "clinical_impact",
+    "hazard_type",
+    "owner",
+    "actions",
+    "status",
+    "status_reason",
+    "additional_columns",
+    "revision",
+]
+CONTROL_COLUMNS = [
+    "hazard_id",
+    "number",
+    "description",
+    "kind",
+    "control_type",
+    "owner",
+    "implementation_status",
+    "evidence",
+    "evidence_url",
+    "source_id",
+    "additional_columns",
+]
+DETAIL_FIELDS = (
+    "description",
+    "owner",
+    "implementation_status",
+    "evidence",
+    "evidence_url",
+    "source_id",
+    "additional_columns",
+)
 
 
 def _stored(row, name: str):
@@ -767,11 +1066,16 @@ def _stored(row, name: str):
     return [list(pair) for pair in value] if name == "additional_columns" else value
 
 
-def _insert_sql(model, field_names: list[str]) -> str:
-    """INSERT of one row of `model`'s fields, for cursor.executemany. Table and column names come from our
-    models (quoted by the backend); values go in as parameters."""
+def _set_revision(hazard_ids: list[int], revision: int) -> None:
+    """Set the revision of hazards this import has just created. The revision is a concurrency token that
+    the database moves without history by design (migration 0008), so this writes none."""
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
-    placeholders = ", ".join(["%s"] * len(field_names))
-    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    size = history._rows_per_statement(1)
+    with connection.cursor() as cursor:
+        for start in range(0, len(hazard_ids), size):
+            batch = hazard_ids[start : start + size]
+            cursor.execute(
+                f"UPDATE {quote(Hazard._meta.db_table)} SET {quote('revision')} = %s "  # noqa: S608
+                f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(batch))})",
+                [revision, *batch],
+            )

@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError
 
 from hazardlog import imports
-from hazardlog.imports import ImportRefused, cancel_import, confirm_import, preview_import
+from hazardlog.imports import REPLACE_COVER, ImportRefused, cancel_import, confirm_import, preview_import
 from hazardlog.models import Cause, Control, Hazard, HazardLog, ImportRecord, ImportStatus, RiskAssessment
 from hazardlog.snapshot import build_snapshot
 from hazardlog.sorting import sort_text
@@ -229,7 +229,11 @@ def test_cover_page_changes_are_previewed_and_applied(log, user):
     record = preview_import(log, "log.xlsx", exported(source), user)
     changes = {c["field"]: (c["old"], c["new"]) for c in record.report["log_changes"]}
     assert changes["Programme"] == ("Old programme", "Digital Care") and changes["Version"] == ("", "2.1")
-    confirm_import(record, user)
+    # A filled-in field the workbook gives differently, and the system its title names, are warned about;
+    # a field the log left empty (the version) is only filled in.
+    differences = {d["field"]: (d["log"], d["workbook"]) for d in record.report["cover_differences"]}
+    assert differences == {"System name": (log.name, "Source"), "Programme": ("Old programme", "Digital Care")}
+    confirm_import(record, user, cover=REPLACE_COVER)
     log.refresh_from_db()
     assert (log.name, log.programme, log.version, log.owner) == (log.name, "Digital Care", "2.1", "Trust")
     assert log.history.first().history_change_reason.startswith("Imported from log.xlsx")

@@ -60,7 +60,9 @@ def test_a_workbook_is_previewed_then_imported_on_confirm(signed_in, member_log,
     assert "Allergy not shown" in page and "Confirm import" in page
     assert not Hazard.objects.filter(log=target).exists()
 
-    response = signed_in.post(preview.request["PATH_INFO"], {"action": "confirm"})
+    # Another system's workbook: its cover page differs, so confirming asks what to do with the log's.
+    assert "This workbook's cover page differs from this log's" in page
+    response = signed_in.post(preview.request["PATH_INFO"], {"action": "confirm", "cover": "replace"})
     assert response["Location"] == reverse("hazardlog:log_detail", args=[target.pk])
     assert sorted(Hazard.objects.filter(log=target).values_list("reference", flat=True)) == ["H1", "H2"]
     assert ImportRecord.objects.get(pk=record.pk).status == ImportStatus.APPLIED
@@ -86,8 +88,8 @@ def test_confirming_twice_shows_why_it_is_refused(signed_in, member_log):
     Membership.objects.create(log=target, user=member_log.memberships.get().user, role=Role.CSO)
     upload(signed_in, target, workbook)
     url = reverse("hazardlog:import_preview", args=[target.pk, ImportRecord.objects.get(log=target).pk])
-    signed_in.post(url, {"action": "confirm"})
-    response = signed_in.post(url, {"action": "confirm"})
+    signed_in.post(url, {"action": "confirm", "cover": "replace"})
+    response = signed_in.post(url, {"action": "confirm", "cover": "replace"})
     assert response.status_code == 409
     assert "This import was already applied" in response.context["refusal"]
     assert "<title>Error: " in response.content.decode()

@@ -98,6 +98,11 @@ class ImportRecord(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64)
     size = models.PositiveBigIntegerField(default=0)
     content = models.BinaryField(blank=True, default=b"", help_text="The upload, kept until confirmed or cancelled.")
+    # What the preview read, to apply on confirm without reading the file again (hazardlog.imports): kept
+    # with the upload, dropped with it.
+    plan = models.BinaryField(
+        blank=True, default=b"", help_text="The preview's plan, kept until confirmed or cancelled."
+    )
     status = models.CharField(max_length=9, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED)
     # Fingerprint of the log when the preview was made: confirm refuses if the log changed since.
     base_fingerprint = models.CharField(max_length=64, blank=True)

@@ -1,5 +1,6 @@
 """Export a log (the NHS workbook or the data export) and import a workbook: upload → preview → confirm."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -60,28 +61,55 @@ def _preview_page(report: presenters.ImportReport, number):
     return page, shown
 
 
+class CoverChoiceForm(forms.Form):
+    """Asked on confirming a workbook whose cover page differs from the log's (imports.cover_differences)."""
+
+    cover = forms.ChoiceField(
+        label="What should happen to this log's cover page?",
+        choices=[
+            (imports.HAZARDS_ONLY, "Import the hazards only, and leave this log's cover page as it is"),
+            (imports.REPLACE_COVER, "Import the hazards and replace this log's cover page with the workbook's"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether to import the hazards only or to replace this log's cover page",
+            "invalid_choice": "Choose whether to import the hazards only or to replace this log's cover page",
+        },
+    )
+
+
 @login_required
 def import_preview(request, log_id, import_id):
-    """GET shows the report; POST action=confirm applies the import, action=cancel drops it."""
+    """GET shows the report; POST action=confirm applies the import, action=cancel drops it. When the
+    workbook's cover differs from the log's, confirming needs the cover choice (CoverChoiceForm)."""
     log = get_log_for_user(request.user, log_id, Role.EDITOR)
     records = ImportRecord.objects.select_related("user")
     if request.method != "POST":
-        records = records.defer("content")  # the upload itself is only needed to confirm
+        records = records.defer("content", "plan")  # the upload and its plan are only needed to confirm
     record = get_object_or_404(records, log=log, pk=import_id)
+    differences = (record.report or {}).get("cover_differences", [])
+    cover_form = CoverChoiceForm(request.POST if request.method == "POST" else None) if differences else None
     refusal = ""
+    status = 200
     if request.method == "POST":
         try:
             action = request.POST.get("action")
-            if action == "confirm":
-                imports.confirm_import(record, request.user)
-                messages.success(request, f"{record.file_name} imported into the log.")
+            if action == "confirm" and cover_form is not None and not cover_form.is_valid():
+                status = 400
+            elif action == "confirm":
+                cover = cover_form.cleaned_data["cover"] if cover_form is not None else None
+                imports.confirm_import(record, request.user, cover=cover)
+                kept = (
+                    " (hazards only: the log's cover page was left as it was)" if cover == imports.HAZARDS_ONLY else ""
+                )
+                messages.success(request, f"{record.file_name} imported into the log{kept}.")
                 return redirect("hazardlog:log_detail", log.pk)
             if action == "cancel":
                 imports.cancel_import(record, request.user)
                 messages.info(request, f"Import of {record.file_name} cancelled: nothing was changed.")
                 return redirect("hazardlog:log_detail", log.pk)
         except imports.ImportRefused as error:
-            refusal = str(error)
+            refusal, status = str(error), 409
     report = presenters.ImportReport(record.report)
     page, shown = _preview_page(report, request.GET.get("page"))
     return render(
@@ -96,7 +124,9 @@ def import_preview(request, log_id, import_id):
             "not_listed": (record.report or {}).get("messages_not_listed", {}),
             "can_confirm": record.status == ImportStatus.PREVIEWED and can(log.user_role, Role.EDITOR),
             "refusal": refusal,
-            "form_has_errors": bool(refusal),
+            "cover_form": cover_form,
+            "differences": differences,
+            "form_has_errors": bool(refusal) or status == 400,
         },
-        status=409 if refusal else 200,
+        status=status,
     )

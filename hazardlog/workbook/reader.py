@@ -24,11 +24,11 @@ from openpyxl.utils import column_index_from_string, coordinate_to_tuple, get_co
 
 from hazardlog.snapshot import AssessmentRow, CauseRow, ControlRow, HazardRow, MatrixData
 from hazardlog.text import CELL_MAX_CHARS, normalise_label, normalise_reference, reference_key
-from hazardlog.workbook import layout
+from hazardlog.workbook import layout, structure
 from hazardlog.workbook.celltext import from_cell
 from hazardlog.workbook.grid import Grid, SheetCells, cover_offset, read_cells
 from hazardlog.workbook.guard import Message, Messages, UploadRefused
-from hazardlog.workbook.numbering import is_no_entry, parse_items
+from hazardlog.workbook.numbering import format_items, is_no_entry, no_entries, parse_items
 
 CANONICAL = "canonical"
 PER_CONTROL = "one row per control"
@@ -64,6 +64,7 @@ LABELS = (
         "action_status": "Action status",
         "cause_ids": layout.CAUSE_IDS_HEADER,
     }
+    | dict(layout.EXTRA_COLUMNS)
 )
 
 # (column key, control kind, control type) of the canonical control columns, in the template's order.
@@ -95,6 +96,11 @@ ACTION_STATUSES = {
     "verified": "verified",
 }
 STATUSES = {normalise_label(name): name.lower() for name in layout.STATUS_CHOICES}
+NO_ENTRIES = set(layout.NO_ENTRIES_HEADERS.values())
+LAYOUT_ORDERS = {"additional_order", "control_order"}  # in a hazard's layout: orders, not list cells
+# A control's implementation status as the export writes it (its label) → the stored value.
+STATUS_VALUES = {"Proposed": "proposed", "Implemented": "implemented", "Verified": "verified"}
+IMPLEMENTATION_STATUSES = {normalise_label(label): value for label, value in STATUS_VALUES.items()}
 _ID_PREFIX = re.compile(r"^\s*(\d{3,})(?!\d)[\s.):-]*", re.S)  # "0101 Messaging failure", "010101 …"
 # The template's rating formula, e.g. (NRL Hazard Log V1.7, column P)
 #   IF(OR(ISBLANK(G2),ISBLANK(O2)),"",INDEX('Risk Matrix'!$D$2:$H$6,MATCH(O2,Likelihood,0),MATCH(G2,Consequence,0)))
@@ -131,6 +137,8 @@ class Tally:
     sheets: int = 0  # in a kept sheet (the log's document history counts as fields)
     not_imported: list[dict] = field(default_factory=list)  # {"sheet", "cell", "reason"}
     not_imported_unlisted: int = 0
+    # In the hidden sheet our own export writes (structure.SHEET): where list items start, no data of the CSO's.
+    export_structure: int = 0
 
     def count(self, fate: str) -> None:
         if fate == FIELD:
@@ -148,7 +156,8 @@ class Tally:
 
     @property
     def read(self) -> int:
-        return self.stored + self.additional + self.sheets + len(self.not_imported) + self.not_imported_unlisted
+        dropped = len(self.not_imported) + self.not_imported_unlisted
+        return self.stored + self.additional + self.sheets + dropped + self.export_structure
 
     def as_json(self) -> dict:
         return {
@@ -158,6 +167,7 @@ class Tally:
             "sheets": self.sheets,
             "not_imported": len(self.not_imported) + self.not_imported_unlisted,
             "not_imported_cells": self.not_imported,
+            "export_structure": self.export_structure,
         }
 
 
@@ -174,6 +184,8 @@ class ParsedLog:
     sources: list[dict] = field(default_factory=list)
     document_history: list[dict] | None = None  # as HazardLog.document_history; None: no Version History sheet
     kept_sheets: list[dict] = field(default_factory=list)  # as HazardLog.kept_sheets
+    # Which log the cover says the workbook is: {"standard" | "system": (value, sheet, cell)}, as far as it says.
+    declared: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Message]:
@@ -190,11 +202,16 @@ def read_workbook(content: bytes, matrix: MatrixData, *, max_hazards: int, log_n
     when there is nothing importable (no hazard sheet, a required column missing, too many hazards,
     unsafe or unreadable XML); every other problem is a message in the result."""
     grid, cover, sheets = read_cells(content, max_hazards)
-    parsed = _SheetReader(grid, matrix).read()
+    # Our export's hidden sheet, known by its first cell (its title is ours unless a sheet of the CSO's has it).
+    ours = next((sheet for sheet in sheets if sheet.hidden and structure.read(sheet.cells) is not None), None)
+    exported = structure.read(ours.cells) if ours is not None else None
+    parsed = _SheetReader(grid, matrix, exported).read()
     parsed.cover = _cover_fields(cover, parsed.messages)
     for sheet in sheets:
         title = normalise_label(sheet.title)
-        if cover is not None and sheet.title == cover[0]:
+        if exported is not None and sheet is ours:
+            parsed.tally.export_structure += len(sheet.cells)
+        elif cover is not None and sheet.title == cover[0]:
             _cover_sheet(sheet, cover[1], parsed, log_name)
         elif title == normalise_label(layout.VERSION_SHEET):
             _version_history(sheet, parsed)
@@ -346,7 +363,12 @@ def _cover_sheet(sheet: SheetCells, found: dict, parsed: ParsedLog, log_name: st
     label, value = (coordinate_to_tuple(cell) for cell in layout.COVER_CELLS["standard"])
     if _as_text(sheet.cells.get(label)) == layout.COVER_EXTRA_LABELS["standard"]:
         fates[label] = fates[value] = ""  # the log's standard: part of which log this is, never imported
+        if standard := _as_text(sheet.cells.get(value)):
+            parsed.declared["standard"] = (standard, sheet.title, layout.COVER_CELLS["standard"][1])
     title = coordinate_to_tuple(layout.COVER_TITLE_CELL)
+    if (text := _as_text(sheet.cells.get(title))).startswith(COVER_TITLE_PREFIX.strip()):
+        system = text.removeprefix(COVER_TITLE_PREFIX.strip()).strip(" -")
+        parsed.declared["system"] = (system, sheet.title, layout.COVER_TITLE_CELL)
     if title in sheet.cells and sheet.cells[title] != f"{COVER_TITLE_PREFIX}{log_name}":
         fates[title] = "the export titles the cover page from the log's name"
     elif title in sheet.cells:
@@ -451,8 +473,12 @@ _UK_DATE = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})")  # day, month, year
 
 
 class _SheetReader:
-    def __init__(self, grid: Grid, matrix: MatrixData):
+    def __init__(self, grid: Grid, matrix: MatrixData, exported=None):
         self.grid = grid
+        # Our own export's hidden sheet, read (structure.read): hazard number → layout of its list cells, and
+        # header written → header of each control additional column. None for any other workbook.
+        self.exported: tuple[dict[str, dict], dict[str, str]] | None = exported
+        self.control_kept: dict[int, str] = {}  # column → header of the control additional column it feeds
         self.sheet = grid.sheet
         self.matrix = matrix
         self.messages = Messages(grid.messages)
@@ -559,6 +585,13 @@ class _SheetReader:
         for col in sorted(self.grid.header):
             text = self.grid.header[col].strip()
             match = layout.header_match(text)
+            if self.exported and text in self.exported[1]:
+                self.control_kept[col] = self.exported[1][text]
+                why = "is a column of the controls in this log's own export"
+                self.sources.append(
+                    {"column": get_column_letter(col), "header": text, "field": "Control column", "how": why}
+                )
+                continue
             if match is None:
                 if text:
                     self._keep(col, text, f"('{text}') is not a column of the template")
@@ -596,7 +629,7 @@ class _SheetReader:
                     if col not in self.columns and col not in self.kept:
                         self._keep(col, f"{text} ({get_column_letter(col)})", f"is under the merged header '{text}'")
         used = set().union(*self.grid.rows.values()) if self.grid.rows else set()
-        for col in sorted(used - set(self.columns.values()) - set(self.kept)):
+        for col in sorted(used - set(self.columns.values()) - set(self.kept) - set(self.control_kept)):
             self._keep(col, f"Column {get_column_letter(col)}", "has no header")
         self.kept = dict(sorted(self.kept.items()))
         self.sources.sort(key=lambda source: column_index_from_string(source["column"]))
@@ -983,8 +1016,11 @@ class _SheetReader:
             reference = self._start(row, seen)
             if reference is None:
                 continue
-            causes = self.causes(row)
-            if "cause_ids" in self.columns:
+            # Our own export's list cells, cut where its hidden sheet says, when they still agree with it.
+            record = self.exported[0].get(reference) if self.exported else None
+            cut = self._cut(row, reference, record) if record and set(record) - LAYOUT_ORDERS else None
+            causes = self.causes(row) if cut is None else ()
+            if "cause_ids" in self.columns and cut is None:
                 ids = dict(parse_items(self.text(row, "cause_ids")))
                 causes = tuple(replace(c, source_id=ids.get(c.number, "").strip()[:20]) for c in causes)
             status = self.status(row)
@@ -1000,15 +1036,188 @@ class _SheetReader:
                 actions=self.text(row, "actions"),
                 status=status or "open",
                 causes=causes,
-                controls=self.canonical_controls(row, {c.number for c in causes}),
+                controls=self.canonical_controls(row, {c.number for c in causes}) if cut is None else (),
                 initial=self.assessment(row, "initial"),
                 residual=self.assessment(row, "residual"),
-                additional_columns=self.additional(row),
+                additional_columns=self.additional(row) + (self._no_entries(row) if cut is None else ()),
+                status_reason=self.text(row, "status_reason"),
             )
+            hazard, details = self._as_exported(row, hazard, record, cut)
             carries = self._carried("description", "clinical_impact", "hazard_type", "owner", "actions", "causes")
-            carries |= {"additional_columns"} if self.kept else set()
+            carries |= self._carried("status_reason") | ({"status_reason"} if self.exported else set())
+            carries |= {"additional_columns"} if self.kept or hazard.additional_columns else set()
+            carries |= {"controls.details"} if details else set()
             hazards.append(self._parsed(hazard, row, carries | control_columns | ({"status"} if status else set())))
         return hazards
+
+    def _no_entries(self, row: int) -> tuple[tuple[str, str], ...]:
+        """The control columns' entries of none ("2) None"), as written, each column's as an additional column
+        of the hazard (layout.NO_ENTRIES_HEADERS), so that the export writes them back in their places."""
+        found = []
+        for key, header in layout.NO_ENTRIES_HEADERS.items():
+            if entries := no_entries(self.text(row, key)):
+                found.append((header, format_items(entries)))
+        return tuple(found)
+
+    # Our own export's columns after S, and its hidden sheet ------------------------------------------
+
+    def _list_cells(self, row: int) -> dict[str, tuple[int, str]]:
+        """The row's list cells that our export writes and lays out in its hidden sheet: key → (column, text as
+        in the file, untrimmed)."""
+        keys = ["causes", *(key for key, _, _ in CANONICAL_CONTROL_COLUMNS), "cause_ids"]
+        keys += list(layout.CONTROL_DETAIL_COLUMNS)
+        found = {key: self.columns[key] for key in keys if key in self.columns}
+        found |= {f"control:{header}": col for col, header in self.control_kept.items()}
+        values = self.grid.rows.get(row, {})
+        return {key: (col, "" if values.get(col) is None else str(values[col])) for key, col in found.items()}
+
+    def _cut(self, row: int, reference: str, record: dict) -> dict[str, list] | None:
+        """The row's list cells cut into items where our export's hidden sheet says (`record`, the hazard's
+        layout), or None, said, if any of them no longer agrees with it (edited in Excel: the cells win)."""
+        cells = self._list_cells(row)
+        cut = {key: structure.cut(text, record.get(key, [])) for key, (_, text) in cells.items()}
+        if all(items is not None for items in cut.values()) and set(record) - LAYOUT_ORDERS <= set(cut):
+            return cut
+        self.warning(
+            row,
+            "",
+            f"Row {row} (hazard {reference}) was changed in Excel after the export: its causes and controls "
+            f"were read from the cells as they show, not from the export's hidden sheet '{structure.SHEET}', which "
+            "no longer matches them. Check its controls' details (owner, status, evidence), which are matched "
+            "by the control numbers they name.",
+        )
+        return None
+
+    def _as_exported(
+        self, row: int, hazard: HazardRow, record: dict | None, cut: dict | None
+    ) -> tuple[HazardRow, bool]:
+        """(the hazard with its causes and controls as our export wrote them, whether the file carries the
+        controls' details). With the row's list cells `cut` as the hidden sheet says, they are taken as they
+        were written; otherwise the controls' details of the columns after S are matched by the control
+        numbers they name. The hazard's additional columns keep the order the hidden sheet recorded."""
+        if record is not None:
+            kept = tuple(pair for pair in hazard.additional_columns if pair[0] not in NO_ENTRIES)
+            nones = tuple(pair for pair in hazard.additional_columns if pair[0] in NO_ENTRIES)
+            hazard = replace(hazard, additional_columns=_in_order(kept, record.get("additional_order")) + nones)
+        if cut is not None:
+            return self._from_layout(hazard, cut, record.get("control_order", {})), True
+        cells = self._list_cells(row)
+        details = {
+            key: self._labelled(row, col, text)
+            for key, (col, text) in cells.items()
+            if key.startswith(("control_", "implementation_", "evidence", "control:"))
+        }
+        if not details:
+            return hazard, False
+        by_number = {control.number: control for control in hazard.controls}
+        changes: dict[int, dict] = {number: {} for number in by_number}
+        for key, values in details.items():
+            for number, text in values.items():
+                if number not in by_number:
+                    self.warning(
+                        row,
+                        cells[key][0],
+                        f"Control {number} is not a control of hazard {hazard.reference}; "
+                        f"“{_short(text)}” was not imported.",
+                    )
+                    self.dropped[(row, cells[key][0])] = f"names control {number}, which the hazard does not have"
+                elif key.startswith("control:"):
+                    kept = changes[number].setdefault("additional_columns", ())
+                    changes[number]["additional_columns"] = (*kept, (key.split(":", 1)[1], text))
+                else:
+                    changes[number][layout.CONTROL_DETAIL_COLUMNS[key]] = self._detail(row, cells[key][0], key, text)
+        order = (record or {}).get("control_order", {})
+        controls = tuple(replace(c, **changes[c.number]) for c in hazard.controls)
+        controls = tuple(
+            replace(c, additional_columns=_in_order(c.additional_columns, order.get(str(c.number)))) for c in controls
+        )
+        return replace(hazard, controls=controls), True
+
+    def _labelled(self, row: int, col: int, text: str) -> dict[int, str]:
+        """A control column after S, `Control 3: …` lines → {control number: text}. Lines before the first
+        label belong to no control: said, and not imported."""
+        found: dict[int, str] = {}
+        current = None
+        for line in text.split("\n"):
+            if label := layout.CONTROL_LABEL.match(line):
+                current = int(label.group(1))
+                found[current] = line[label.end() :]
+            elif current is not None:
+                found[current] += "\n" + line
+            elif line.strip():
+                where = f"{get_column_letter(col)}{row}"
+                self.warning(
+                    row, col, f"{where}: “{_short(line)}” names no control ('Control 3: …'); it was not imported."
+                )
+        return {number: value.strip() for number, value in found.items()}
+
+    def _detail(self, row: int, col: int, key: str, text: str) -> str:
+        """A control's detail as stored: an implementation status by its label, an owner or id within its limit."""
+        if key == "implementation_status":
+            status = IMPLEMENTATION_STATUSES.get(normalise_label(text))
+            if status is None:
+                self.warning(
+                    row,
+                    col,
+                    f"'{text}' is not an implementation status ({', '.join(STATUS_VALUES)}); the control was imported "
+                    "as Proposed.",
+                )
+            return status or "proposed"
+        limit = {"control_owner": SHORT_TEXT_MAX_CHARS, "control_ids": SOURCE_ID_MAX_CHARS, "evidence_url": 500}
+        if len(text) > limit.get(key, CELL_MAX_CHARS):
+            self.error(
+                row,
+                col,
+                f"{get_column_letter(col)}{row} ({LABELS[key]}) has a value of {len(text):,} "
+                f"characters; the most allowed is {limit.get(key, CELL_MAX_CHARS):,}.",
+            )
+        return text
+
+    def _from_layout(self, hazard: HazardRow, cut: dict[str, list], order: dict[str, list]) -> HazardRow:
+        """The hazard's causes and controls from its list cells cut as the hidden sheet says."""
+        ids = {what[0]: text for what, text in cut.get("cause_ids", [])}
+        causes = tuple(CauseRow(what[0], text, ids.get(what[0], "")) for what, text in cut.get("causes", []))
+        controls: dict[int, dict] = {}
+        nones: dict[str, list] = {}
+        for key, kind, _ in CANONICAL_CONTROL_COLUMNS:
+            for (number, cause, control_type), text in cut.get(key, []):
+                if number == 0:  # an entry of none, which the writer lists as control 0
+                    nones.setdefault(key, []).append((cause, text))
+                    continue
+                control = controls.setdefault(
+                    number,
+                    {"description": text, "kind": kind, "control_type": control_type, "cause_numbers": []},
+                )
+                if cause is not None:
+                    control["cause_numbers"].append(cause)
+        for key, name in layout.CONTROL_DETAIL_COLUMNS.items():
+            for (number,), text in cut.get(key, []):
+                if number in controls:
+                    controls[number][name] = (
+                        STATUS_VALUES.get(text, "proposed") if key == "implementation_status" else text
+                    )
+        for key, items in cut.items():
+            if key.startswith("control:"):
+                for (number,), text in items:
+                    if number in controls:
+                        kept = controls[number].setdefault("additional_columns", ())
+                        controls[number]["additional_columns"] = (*kept, (key.split(":", 1)[1], text))
+        rows = tuple(
+            ControlRow(
+                number,
+                **fields
+                | {
+                    "cause_numbers": tuple(sorted(fields["cause_numbers"])),
+                    "additional_columns": _in_order(fields.get("additional_columns", ()), order.get(str(number))),
+                },
+            )
+            for number, fields in sorted(controls.items())
+        )
+        kept = tuple(pair for pair in hazard.additional_columns if pair[0] not in NO_ENTRIES)
+        kept += tuple(
+            (header, format_items(nones[key])) for key, header in layout.NO_ENTRIES_HEADERS.items() if key in nones
+        )
+        return replace(hazard, causes=causes, controls=rows, additional_columns=kept)
 
     def _consumer(self) -> list[ParsedHazard]:
         hazards = []
@@ -1328,6 +1537,13 @@ def _keeping_order(count: int, sequences) -> list[int]:
             if not waiting[after]:
                 heapq.heappush(ready, after)
     return order if len(order) == count else list(range(count))
+
+
+def _in_order(pairs: tuple, order: list | None) -> tuple:
+    """Additional columns (header, text) in the order our export recorded for them, if it holds the same ones."""
+    if not order or sorted(order) != sorted(header for header, _ in pairs):
+        return pairs
+    return tuple(sorted(pairs, key=lambda pair: order.index(pair[0])))
 
 
 def _uncaused(control: ControlRow) -> ControlRow:

@@ -192,6 +192,8 @@ def test_a_cso_exports_the_workbook_and_imports_it_back(
     check(page, axe_check, screenshot, "journey-import-preview")
     assert not Hazard.objects.filter(log=target).exists()
 
+    # Another system's workbook: the preview shows how its cover differs and asks what to do with the log's.
+    page.get_by_label("Import the hazards and replace this log's cover page with the workbook's").check()
     page.get_by_role("button", name="Confirm import").click()
     expect(page).to_have_url(at(reverse("hazardlog:log_detail", args=[target.pk])))
     expect(page.locator(".nhsuk-notification-banner")).to_contain_text("imported")

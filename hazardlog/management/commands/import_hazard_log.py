@@ -1,8 +1,15 @@
-"""`manage.py import_hazard_log PATH --log NAME [--standard DCB0129] [--dry-run] [--user USERNAME]`
+"""`manage.py import_hazard_log PATH --log NAME [--standard DCB0129] [--dry-run] [--user USERNAME]
+[--hazards-only | --replace-cover]`
 
-Previews the workbook against the log named NAME (created with the NHS risk matrix if there is none),
-prints the report, and applies it unless --dry-run. All or nothing: on any error nothing is written,
-not even the new log, and the command exits with status 1. --dry-run writes nothing at all.
+Reads the workbook once and imports it into the log named NAME (created with the NHS risk matrix if there
+is none) in one pass: guard, read, validate, plan, print the report, write unless --dry-run. All or
+nothing: on any error nothing is written, not even the new log, and the command exits with status 1.
+--dry-run writes nothing at all.
+
+A workbook whose cover says it is another standard's (or, for a log that already existed, another system's)
+log, or whose cover details differ from the log's, is refused unless the importer says what to do with the
+cover page: --hazards-only imports the hazards and leaves the log's cover page as it is; --replace-cover
+replaces it with the workbook's.
 """
 
 from pathlib import Path
@@ -12,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from hazardlog import nhs_matrix
-from hazardlog.imports import ImportRefused, confirm_import, preview_import
+from hazardlog.imports import HAZARDS_ONLY, REPLACE_COVER, import_in_one_pass
 from hazardlog.models import HazardLog, ImportStatus, RiskMatrix, Standard
 
 
@@ -29,8 +36,23 @@ class Command(BaseCommand):
         parser.add_argument("--standard", default=Standard.DCB0129, choices=Standard.values)
         parser.add_argument("--dry-run", action="store_true", help="Print the preview report and write nothing.")
         parser.add_argument("--user", help="Username recorded as the importer in the log's history.")
+        cover = parser.add_mutually_exclusive_group()
+        cover.add_argument(
+            "--hazards-only",
+            action="store_const",
+            dest="cover",
+            const=HAZARDS_ONLY,
+            help="Import the hazards only: leave the log's cover page (and document history) as it is.",
+        )
+        cover.add_argument(
+            "--replace-cover",
+            action="store_const",
+            dest="cover",
+            const=REPLACE_COVER,
+            help="Replace the log's cover page with the workbook's, even where they differ.",
+        )
 
-    def handle(self, *args, path, log, standard, dry_run, user, **options):
+    def handle(self, *args, path, log, standard, dry_run, user, cover=None, **options):
         file = Path(path)
         try:
             content = file.read_bytes()
@@ -40,19 +62,30 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 target, created = self._log(log, standard, importer)
-                record = preview_import(target, file.name, content, importer)
+                record = import_in_one_pass(
+                    target, file.name, content, importer, cover=cover, new_log=created, write=not dry_run
+                )
                 self._print(record, target, created)
-                if record.status != ImportStatus.PREVIEWED or dry_run:
+                if record.status != ImportStatus.APPLIED:
                     raise _RollBack
-                confirm_import(record, importer)
         except _RollBack:
-            if record.status != ImportStatus.PREVIEWED:
+            if record.status == ImportStatus.REFUSED:
                 raise CommandError("The import was refused; nothing was written.") from None
-            self.stdout.write("Dry run: nothing was written.")
-            return
-        except ImportRefused as refusal:
-            raise CommandError(f"{refusal} Nothing was written.") from None
+            differences = record.report.get("cover_differences", [])
+            if dry_run:
+                if differences and not cover:
+                    self.stdout.write(_COVER_CHOICE)
+                self.stdout.write("Dry run: nothing was written.")
+                return
+            raise CommandError(
+                "The workbook's cover page differs from the log's: "
+                + "; ".join(f"{d['field']} “{d['workbook']}” (the log's: “{d['log']}”)" for d in differences)
+                + ". Nothing was written. "
+                + _COVER_CHOICE
+            ) from None
         self.stdout.write(self.style.SUCCESS(f"Imported into {target}."))
+        if record.report.get("cover") == HAZARDS_ONLY:
+            self.stdout.write("Hazards only: the log's cover page was left as it was.")
 
     def _user(self, username):
         if not username:
@@ -88,6 +121,7 @@ class Command(BaseCommand):
             out(
                 f"Cells: {tally['read']} read, {tally['stored']} stored in fields, {tally['additional']} kept as "
                 f"additional columns, {tally['sheets']} kept in sheets, {tally['not_imported']} not imported."
+                + (f" {n} in the export's own hidden sheet." if (n := tally.get("export_structure")) else "")
             )
             for cell in tally["not_imported_cells"]:
                 out(f"  not imported {cell['sheet']}!{cell['cell']}: {cell['reason']}")
@@ -100,6 +134,11 @@ class Command(BaseCommand):
                 out(f"      {change['field']}: {_one_line(change['old'])!r} → {_one_line(change['new'])!r}")
         if report["missing_from_file"]:
             out("Not in the file (kept, not deleted): " + ", ".join(report["missing_from_file"]))
+        for difference in report.get("cover_differences", []):
+            out(
+                f"  differs   {difference['field']}: the log's {_one_line(difference['log'])!r}, "
+                f"the workbook's {_one_line(difference['workbook'])!r}"
+            )
         for change in report.get("log_changes", []):
             out(f"  cover     {change['field']}: {_one_line(change['old'])!r} → {_one_line(change['new'])!r}")
         for level in ("error", "warning"):
@@ -109,6 +148,12 @@ class Command(BaseCommand):
             for m in messages:
                 place = "!".join(part for part in (m["sheet"], f"{m['column']}{m['row'] or ''}") if part)
                 out(f"  {place + ': ' if place else ''}{m['message']}")
+
+
+_COVER_CHOICE = (
+    "Run it again with --hazards-only to import the hazards and leave the log's cover page as it is, or with "
+    "--replace-cover to replace the log's cover page with the workbook's."
+)
 
 
 def _one_line(text: str, length: int = 80) -> str:
