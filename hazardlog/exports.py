@@ -9,6 +9,7 @@ from hazardlog.collector import collector_paused
 from hazardlog.snapshot import build_snapshot
 from hazardlog.spreadsheet import export_data
 from hazardlog.workbook.writer import write_nhs_workbook
+from upstream.export import mark_upstream
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # kind → (what the file name says, extension, content type)
@@ -46,7 +47,8 @@ def export(log, kind: str) -> tuple[bytes, str, str]:
     _check(kind)
     with collector_paused():
         if kind == "nhs":
-            content = write_nhs_workbook(build_snapshot(log))
+            # A DCB0160 log's hazards that evaluate a manufacturer's hazard carry the manufacturer's reference.
+            content = write_nhs_workbook(mark_upstream(build_snapshot(log), log))
         else:
             content = export_data(log, "csv" if kind == "csv" else "xlsx")
     return content, export_filename(log, kind), KINDS[kind][2]

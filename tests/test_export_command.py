@@ -21,7 +21,7 @@ def test_it_writes_the_nhs_workbook(log, tmp_path):
     path = tmp_path / "log.xlsx"
     output = run(log.name, "--output", str(path))
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Cover Page", "Version History", "Hazard Log", "Risk Matrix"]
+    assert wb.sheetnames == ["Cover Page", "Version History", "Hazard Log", "Risk Matrix", "Export structure"]
     assert wb["Hazard Log"]["A3"].value == "H1"
     assert f"Wrote {path}" in output and "1 hazards" in output
 

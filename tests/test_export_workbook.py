@@ -69,8 +69,10 @@ def nhs_template():
     wb.close()
 
 
-def test_it_writes_the_four_sheets_in_the_template_order(log):
-    assert exported(log).sheetnames == ["Cover Page", "Version History", "Hazard Log", "Risk Matrix"]
+def test_it_writes_the_four_sheets_in_the_template_order_and_a_very_hidden_one_of_its_own(log):
+    wb = exported(log)
+    assert wb.sheetnames == ["Cover Page", "Version History", "Hazard Log", "Risk Matrix", "Export structure"]
+    assert [ws.sheet_state for ws in wb.worksheets] == ["visible"] * 4 + ["veryHidden"]
 
 
 def test_the_group_row_and_the_19_headers_are_the_templates(log):
@@ -116,7 +118,7 @@ def test_causes_are_numbered_and_controls_numbered_by_the_causes_they_answer(log
         )
         made.causes.set([causes[n - 1] for n in answers])
 
-    # The factory's own two controls answer no cause: listed as bullets beside others, bare when alone.
+    # The factory's own two controls answer no cause: their bare text, before the numbered ones.
     control(3, "Smart card login", ControlKind.EXISTING, answers=(3, 1))
     control(4, "Barcode check", control_type=ControlType.TEST, answers=(2,))
     control(5, "Two-line\n1) text", control_type=ControlType.TRAINING, answers=(1,))
@@ -128,25 +130,44 @@ def test_causes_are_numbered_and_controls_numbered_by_the_causes_they_answer(log
 
     ws = exported(log)["Hazard Log"]
     assert ws["E3"].value == "1) Cause 1\n2) Cause 2\n3) Cause 3"
-    assert ws["F3"].value == "1) Smart card login\n3) Smart card login\n• Existing control"
+    assert ws["F3"].value == "Existing control\n1) Smart card login\n3) Smart card login"
     assert ws["J3"].value == "Additional design control"
     assert ws["K3"].value == "2) Barcode check"
-    assert ws["L3"].value == "1) Two-line\n\\1) text"
+    assert ws["L3"].value == "1) Two-line\n1) text"  # as typed: the hidden sheet says it is one control
     assert ws["M3"].value == "1) Ward procedure\n2) Ward procedure"
-    assert parse_items(ws["L3"].value) == [(1, "Two-line\n1) text")]
+    assert parse_items(ws["M3"].value) == [(1, "Ward procedure"), (2, "Ward procedure")]
 
 
-def test_ratings_are_the_computed_numbers_filled_with_the_rating_colour(log):
+def test_ratings_are_the_templates_formula_with_the_number_saved_beside_it_and_coloured_by_rating(log):
     factories.make_hazard(log, "H1", initial=("Catastrophic", "Very high"), residual=("Minor", "Very low"))
     factories.make_hazard(log, "H2", initial=("Major", "Low"), residual=None)
-    ws = exported(log)["Hazard Log"]
-    assert (ws["G3"].value, ws["H3"].value, ws["I3"].value) == ("Catastrophic", "Very high", 5)
-    assert (ws["N3"].value, ws["O3"].value, ws["P3"].value) == ("Minor", "Very low", 1)
-    assert ws["I4"].value == 3  # Major/Low: the NRL workbook typed 2 here; the matrix says 3
-    assert ws["N4"].value is None and ws["P4"].value is None
-    assert [fill_of(ws[c]) for c in ("I3", "P3", "I4")] == [FILLS[5], FILLS[1], FILLS[3]]
-    assert ws["I3"].data_type == "n"
-    assert "<f>" not in _sheet_xml(write_nhs_workbook(build_snapshot(log)), 3)
+    content = write_nhs_workbook(build_snapshot(log))
+    ws = openpyxl.load_workbook(io.BytesIO(content))["Hazard Log"]
+    assert ws["I3"].value == (
+        "=IF(OR(ISBLANK(G3),ISBLANK(H3)),\"\",INDEX('Risk Matrix'!$D$2:$H$6,MATCH(H3,Likelihood,0),"
+        "MATCH(G3,Consequence,0)))"
+    )
+    assert ws["P4"].value.startswith("=IF(OR(ISBLANK(N4),ISBLANK(O4)),") and ws["I4"].data_type == "f"
+    # A reader without a calculation engine gets the numbers: the saved results.
+    saved = openpyxl.load_workbook(io.BytesIO(content), data_only=True)["Hazard Log"]
+    assert (saved["G3"].value, saved["H3"].value, saved["I3"].value) == ("Catastrophic", "Very high", 5)
+    assert (saved["N3"].value, saved["O3"].value, saved["P3"].value) == ("Minor", "Very low", 1)
+    assert saved["I4"].value == 3  # Major/Low: the NRL workbook typed 2 here; the matrix says 3
+    assert saved["N4"].value is None and saved["P4"].value is None  # no residual assessment: the formula gives ""
+    # One shared formula per column (as Excel stores a formula filled down), each cell with its saved result.
+    xml = _sheet_xml(content, 3)
+    assert re.search(
+        r'<c r="I3" s="\d+"><f t="shared" ref="I3:I4" si="0">IF\(OR\(ISBLANK\(G3\).*?</f><v>5</v></c>', xml
+    )
+    assert re.search(r'<c r="I4" s="\d+"><f t="shared" si="0"/><v>3</v></c>', xml)
+    assert re.search(r'<c r="P4" s="\d+" t="str"><f t="shared" si="1"/><v></v></c>', xml)
+    # Coloured as the NHS copies colour them: a conditional fill per rating over both rating columns.
+    rules = {
+        (str(cf.sqref), rule.operator, rule.formula[0], rule.dxf.fill.bgColor.rgb[-6:])
+        for cf in ws.conditional_formatting
+        for rule in cf.rules
+    }
+    assert rules == {("I3:I4 P3:P4", "equal", str(n), FILLS[n]) for n in FILLS}
 
 
 def test_status_is_the_templates_word(log):
@@ -258,6 +279,7 @@ def test_it_prints_on_a4_fitted_to_the_page_width_with_the_header_rows_on_every_
         "Version History": (9, "portrait", 1, 0, True),
         "Hazard Log": (9, "landscape", 1, 0, True),
         "Risk Matrix": (9, "landscape", 1, 1, True),
+        "Export structure": (None, None, None, None, None),  # very hidden: never printed
     }
     assert wb["Hazard Log"].print_title_rows == "$1:$2"
 
@@ -301,7 +323,8 @@ def test_formula_like_text_is_stored_as_text(log):
     for coordinate, text in (("C3", payloads[0]), ("D3", payloads[1]), ("Q3", payloads[2]), ("R3", payloads[3])):
         assert (ws[coordinate].value, ws[coordinate].data_type, ws[coordinate].quotePrefix) == (text, "s", True)
     assert (wb["Cover Page"]["B9"].value, wb["Cover Page"]["B9"].data_type) == (payloads[5], "s")
-    assert not any("<f>" in _sheet_xml(content, n) for n in (1, 2, 3, 4))
+    assert not any(re.search("<f[ >]", _sheet_xml(content, n)) for n in (1, 2, 4))  # the Hazard Log's: ratings
+    assert _sheet_xml(content, 3).count("<f ") == 2
 
 
 def test_control_characters_do_not_stop_the_export_and_come_back_exactly(log):

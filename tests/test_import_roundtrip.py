@@ -10,7 +10,7 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hazardlog.imports import confirm_import, preview_import
+from hazardlog.imports import REPLACE_COVER, confirm_import, preview_import
 from hazardlog.management.commands.load_demo import DEMO_LOG
 from hazardlog.models import (
     Cause,
@@ -57,7 +57,7 @@ def export(log) -> bytes:
 def import_into(log, content: bytes, user):
     record = preview_import(log, "roundtrip.xlsx", content, user)
     assert record.status == ImportStatus.PREVIEWED, [m for m in record.report["messages"] if m["level"] == "error"]
-    return confirm_import(record, user)
+    return confirm_import(record, user, cover=REPLACE_COVER)
 
 
 def copy_of(log) -> HazardLog:

@@ -114,6 +114,48 @@ GROUP_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3
 # Written after column S by the export where causes have ids from an imported workbook: "1) 0101".
 CAUSE_IDS_HEADER = "Cause ids"
 
+# What the log holds that the template has no column for, written by the export after column S under these
+# headers, each only where some hazard has a value, in this order; then the hazards' additional columns and
+# the controls' additional columns under their own headers. Control values are one line per control,
+# `Control 3: Supplier`, named by the control's number (the hazard page's "Control 3").
+EXTRA_COLUMNS = [
+    ("hazard_type", "Hazard type"),
+    ("status_reason", "Status reason"),
+    ("cause_ids", CAUSE_IDS_HEADER),
+    ("control_ids", "Control ids"),
+    ("control_owner", "Control owner"),
+    ("implementation_status", "Implementation status"),
+    ("evidence", "Evidence"),
+    ("evidence_url", "Evidence link"),
+]
+# The control fields among them, and each one's ControlRow field.
+CONTROL_DETAIL_COLUMNS = {
+    "control_ids": "source_id",
+    "control_owner": "owner",
+    "implementation_status": "implementation_status",
+    "evidence": "evidence",
+    "evidence_url": "evidence_url",
+}
+EXTRA_WIDTH = 20
+
+# Entries of a control column that say there is none ("2) None": no design control answers cause 2) are no
+# control, but the CSO wrote them: the import keeps them with the hazard as an additional column under this
+# header, shown on the hazard page, and the export writes them back in their place in the column.
+NO_ENTRIES_HEADERS = {
+    column.key: f"{column.header} (entries of none)"
+    for column in HAZARD_COLUMNS
+    if column.key == "existing_controls" or column.key in ADDITIONAL_CONTROL_COLUMNS
+}
+
+
+def control_label(number: int) -> str:
+    """What starts a control's line in a control column after S."""
+    return f"Control {number}: "
+
+
+CONTROL_LABEL = re.compile(r"^Control (\d{1,5}): ")
+CONTROL_LABEL_LINE = re.compile(r"\nControl \d{1,5}: ")  # a line after the first that starts with a label
+
 # Header text seen in NHS workbooks → our key. Compared after normalise_label (case and spacing).
 # Severity, Likelihood and Risk appear twice: the reader tells them apart by group or position.
 HEADER_SYNONYMS = {
@@ -147,6 +189,11 @@ HEADER_SYNONYMS = {
     "action": ["action"],
     "action_status": ["action status"],
     "cause_ids": [CAUSE_IDS_HEADER],
+    "status_reason": ["status reason", "reason for the status"],
+    "control_ids": ["control ids"],
+    "implementation_status": ["implementation status"],
+    "evidence": ["evidence"],
+    "evidence_url": ["evidence link"],
 }
 _SYNONYM_INDEX = {normalise_label(text): key for key, texts in HEADER_SYNONYMS.items() for text in texts}
 

@@ -2,10 +2,10 @@
 
 The template numbers controls *by the cause they answer*: line `2) …` in Existing Controls answers
 cause 2. A control answering several causes is written once under each number; a control that answers
-no cause is written as a bullet `• …` (a cell holding just one such control, or just cause 1, is written
-as its bare text when it can be read back so). Text may span lines: a line that does not start an item belongs
-to the item above. So that any text comes back exactly, a continuation line that would look like the
-start of an item (or that starts with a backslash) is written with one extra leading backslash.
+no cause is written as its bare text, before the numbered ones (and a cell holding just cause 1 is its
+bare text), as a CSO would write them. Text may span lines: a line that does not start an item belongs
+to the item above. Nothing is added to the text: where that leaves a cell ambiguous (a line of a text that
+looks like the start of an item), the export's hidden sheet (`structure`) says where each item starts.
 Lines end at LF only: a CR (a browser's CRLF, stored in the cell as `_x000D_`) is part of the text.
 """
 
@@ -14,32 +14,44 @@ import re
 BULLET = "•"
 _ITEM = re.compile(r"^\s*(\d{1,4})\s*[).]\s?")
 _BULLET = re.compile(r"^\s*[•·\-\*]\s?")
-_LOOKS_LIKE_START = re.compile(r"^\s*(\d{1,4}\s*[).]|[•·\-\*\\])")
 NO_ENTRY = {"none", "n/a", "na", "nil", "-", "not applicable", "none identified", "none currently"}
 
 
-def format_items(items: list[tuple[int | None, str]], alone: int | None = None) -> str:
-    """[(cause number or None, text)] → the cell's text.
+def could_start_item(text: str) -> bool:
+    """Whether `parse_items` could take any line of `text` for the start of an item (a number or a bullet)."""
+    return _ANY_START.search(text) is not None
 
-    A cell of one item numbered `alone` (None: an item without a number) is its bare text, as a CSO would
-    write it, where none of its lines could start an item: `parse_items` reads such a cell back as that
-    one item, and the reader takes a bare Possible Causes cell for cause 1.
-    """
-    if len(items) == 1 and items[0][0] == alone and not any(map(_LOOKS_LIKE_START.match, items[0][1].split("\n"))):
-        return items[0][1]
-    lines = []
-    for number, text in items:
-        first, *rest = text.split("\n")
-        lines.append(f"{number}) {first}" if number is not None else f"{BULLET} {first}")
-        lines.extend("\\" + line if _LOOKS_LIKE_START.match(line) else line for line in rest)
-    return "\n".join(lines)
+
+_ANY_START = re.compile(r"^[^\S\n]*(?:\d{1,4}\s*[).]|[•·\-\*])", re.MULTILINE)
+
+
+def prefixes(items: list[tuple[int | None, str]], alone: int | None = None) -> list[str]:
+    """What is written before each item's text: `n) ` for a number, nothing for an item without one, and
+    nothing for the only item of a cell when it is numbered `alone` (Possible Causes' cause 1)."""
+    if len(items) == 1 and items[0][0] == alone:
+        return [""]
+    return ["" if number is None else f"{number}) " for number, _ in items]
+
+
+def format_items(items: list[tuple[int | None, str]], alone: int | None = None) -> str:
+    """[(cause number or None, text)] → the cell's text: one item after another, each on its own line(s)."""
+    return "\n".join(prefix + text for prefix, (_, text) in zip(prefixes(items, alone), items, strict=True))
 
 
 def parse_items(cell: str | None) -> list[tuple[int | None, str]]:
     """The cell's text → [(number or None, text)]. Text before any number is one unnumbered item.
 
-    Entries that say there is nothing ("None", "N/A", …) are left out.
+    Entries that say there is nothing ("None", "N/A", …) are left out (`no_entries` lists them).
     """
+    return [(number, text) for number, text in _items(cell) if not is_no_entry(text)]
+
+
+def no_entries(cell: str | None) -> list[tuple[int | None, str]]:
+    """The cell's entries that say there is nothing, as written ("2) None" → (2, "None"))."""
+    return [(number, text.strip()) for number, text in _items(cell) if is_no_entry(text)]
+
+
+def _items(cell: str | None) -> list[tuple[int | None, str]]:
     if cell is None or str(cell).strip() == "":
         return []
     items: list[list] = []
@@ -54,7 +66,7 @@ def parse_items(cell: str | None) -> list[tuple[int | None, str]]:
             items[-1][1] += "\n" + (line[1:] if line.startswith("\\") else line)
         else:
             items.append([None, line])
-    return [(number, text) for number, text in items if not is_no_entry(text)]
+    return [(number, text) for number, text in items]
 
 
 def is_no_entry(text: str) -> bool:

@@ -1,31 +1,40 @@
 """A log snapshot → the NHS hazard log workbook (domain.md §3), laid out as `layout` says.
 
 Written fresh in openpyxl's write-only mode (rows are streamed, so memory stays flat), never by editing
-a template file. Ratings are the computed numbers, never formulas; every text is a text cell, encoded by
-`celltext` so it comes back exactly. Where each thing goes comes from `layout`; the Risk Matrix sits in
-the template's own cells, so the named ranges Likelihood and Consequence resolve as in NHS copies.
+a template file. Every stored field is written: in the template's column where it has one, else in a
+headed column after S (`layout.EXTRA_COLUMNS`, then the additional columns kept from an imported
+workbook). Cells hold only what the CSO would write: list cells are numbered by cause as the template
+does, with nothing added; the hidden sheet of `structure` says where each item starts, so the import
+reads them back exactly. Ratings are the template's formula (a lookup in the Risk Matrix sheet) with the
+computed number saved beside it (`cached_values`), coloured by conditional formatting as in the NHS
+copies. Every text is a text cell, encoded by `celltext`. The Risk Matrix sits in the template's own
+cells, so the named ranges Likelihood and Consequence resolve as in NHS copies.
 """
 
+import itertools
 from copy import copy
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from io import BytesIO
 
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from hazardlog.models.hazard import ControlKind, HazardStatus
+from hazardlog.models.hazard import ControlKind, HazardStatus, ImplementationStatus
 from hazardlog.snapshot import HazardRow, LogSnapshot, MatrixData
 from hazardlog.text import CELL_MAX_CHARS
 
-from . import layout
+from . import layout, structure
+from .cached_values import SharedFormula, close_with_formulas
 from .celltext import looks_like_formula, to_cell
-from .numbering import format_items
+from .numbering import could_start_item, is_no_entry, no_entries, prefixes
 
 # Rows below the last hazard that still offer the drop-downs, for hazards added in Excel.
 SPARE_ROWS = 100
@@ -54,24 +63,22 @@ class CellTooLong(ValueError):
 
 def write_nhs_workbook(snapshot: LogSnapshot) -> bytes:
     """The workbook's bytes. Raises CellTooLong, before writing anything, for text a cell cannot hold."""
-    rows = [hazard_values(hazard) for hazard in snapshot.hazards]
+    rows = [hazard_cells(hazard) for hazard in snapshot.hazards]
     _check_lengths(snapshot, rows)
     wb = _Workbook(snapshot.matrix.ratings)
     _cover_page(wb.create_sheet(layout.COVER_SHEET), snapshot)
     _version_history(wb.create_sheet(layout.VERSION_SHEET), snapshot)
-    extra = _additional_columns(snapshot.hazards)
-    extra_rows = [[dict(hazard.additional_columns).get(header) for header in extra] for hazard in snapshot.hazards]
-    if any(cause.source_id for hazard in snapshot.hazards for cause in hazard.causes):
-        extra.insert(0, layout.CAUSE_IDS_HEADER)
-        for hazard, values in zip(snapshot.hazards, extra_rows, strict=True):
-            values.insert(0, format_items([(c.number, c.source_id) for c in hazard.causes if c.source_id]) or None)
-    _hazard_log(wb.create_sheet(layout.HAZARD_SHEET), rows, extra, extra_rows)
+    extra = _extra_columns(rows)
+    _hazard_log(wb.create_sheet(layout.HAZARD_SHEET), snapshot, rows, extra)
     _risk_matrix(wb.create_sheet(layout.MATRIX_SHEET), snapshot.matrix)
     written = {layout.COVER_SHEET, layout.VERSION_SHEET, layout.HAZARD_SHEET, layout.MATRIX_SHEET}
     for sheet in snapshot.kept_sheets:
         if sheet["title"] not in written:  # an imported workbook's other sheet, kept: written back as it was
             ws = wb.create_sheet(sheet["title"])
             _append_grid(ws, {(r, c): _cell(ws, text, "plain") for r, c, text in sheet["cells"]})
+    titles = {sheet["title"] for sheet in snapshot.kept_sheets}
+    title = next(t for n in itertools.count(1) if (t := structure.SHEET + (f" {n}" if n > 1 else "")) not in titles)
+    _structure_sheet(wb.create_sheet(title), snapshot, rows, extra)
     for name, cells in (layout.LIKELIHOOD_RANGE, layout.CONSEQUENCE_RANGE):
         wb.defined_names[name] = DefinedName(name, attr_text=f"'{layout.MATRIX_SHEET}'!{cells}")
     out = BytesIO()
@@ -107,10 +114,12 @@ def _refuse_too_long(value, where: str) -> None:
         )
 
 
-def _check_lengths(snapshot: LogSnapshot, rows: list[list]) -> None:
+def _check_lengths(snapshot: LogSnapshot, rows: list["HazardCells"]) -> None:
     for hazard, row in zip(snapshot.hazards, rows, strict=True):
-        for column, value in zip(layout.HAZARD_COLUMNS, row, strict=True):
+        for column, value in zip(layout.HAZARD_COLUMNS, row.values, strict=True):
             _refuse_too_long(value, f"Hazard {hazard.reference}, {column.header}")
+        for (_, header), value in row.extra.items():
+            _refuse_too_long(value, f"Hazard {hazard.reference}, {header}")
     for label, key in layout.COVER_FIELDS:
         _refuse_too_long(getattr(snapshot, key), f"Cover page, {label}")
     for issue in snapshot.issues:
@@ -123,24 +132,42 @@ def _check_lengths(snapshot: LogSnapshot, rows: list[list]) -> None:
 def check_hazard_fits(hazard: HazardRow) -> None:
     """Raise CellTooLong if any of the hazard's cells (its numbered lists joined up) would not fit:
     called when a hazard is saved, so text is refused then rather than at export."""
-    for column, value in zip(layout.HAZARD_COLUMNS, hazard_values(hazard), strict=True):
+    cells = hazard_cells(hazard)
+    for column, value in zip(layout.HAZARD_COLUMNS, cells.values, strict=True):
         _refuse_too_long(value, column.header)
+    for (_, header), value in cells.extra.items():
+        _refuse_too_long(value, header)
+
+
+@dataclass
+class HazardCells:
+    """One hazard's row: the 19 values A to S (None for an empty cell), the values of the columns after S
+    (column → text, a column being (key, header) as `_extra_columns` orders them), and the layout of its
+    list cells (column key or header → `structure` items) for the hidden sheet."""
+
+    values: list
+    extra: dict[tuple[str, str], str] = field(default_factory=dict)
+    layout: dict[str, list] | None = field(default_factory=dict)  # None: not needed (reads_back_as_shown)
 
 
 def hazard_values(hazard: HazardRow) -> list:
     """The hazard's 19 cell values, A to S, as plain Python values (None for an empty cell)."""
-    controls = {key: [] for key in ("existing_controls", *layout.ADDITIONAL_CONTROL_COLUMNS)}
-    column_of_type = {kind: key for key, kind in layout.ADDITIONAL_CONTROL_COLUMNS.items()}
-    for control in hazard.controls:
-        key = "existing_controls" if control.kind == ControlKind.EXISTING else column_of_type[control.control_type]
-        controls[key].append(control)
+    return hazard_cells(hazard).values
+
+
+def hazard_cells(hazard: HazardRow) -> HazardCells:
+    controls = _controls_by_column(hazard)
+    nones = _no_entries(hazard)
+    # Laid out for the hidden sheet only where the import would not read the cells back as they show.
+    row = HazardCells([], layout=None if reads_back_as_shown(hazard, controls, nones) else {})
+    causes = [(cause.number, cause.description) for cause in hazard.causes]
     values = {
         "reference": hazard.reference,
         "name": hazard.name,
         "description": hazard.description,
         "clinical_impact": hazard.clinical_impact,
-        "causes": format_items([(cause.number, cause.description) for cause in hazard.causes], alone=1),
-        **{key: _numbered_by_cause(items) for key, items in controls.items()},
+        "causes": _list(row, "causes", causes, prefixes(causes, alone=1), [[n] for n, _ in causes]),
+        **{key: _controls_cell(row, key, items, nones.get(key, "")) for key, items in controls.items()},
         "actions": hazard.actions,
         "owner": hazard.owner,
         "status": HazardStatus(hazard.status).label,
@@ -150,16 +177,133 @@ def hazard_values(hazard: HazardRow) -> list:
             values[f"{stage}_severity"] = assessment.severity
             values[f"{stage}_likelihood"] = assessment.likelihood
             values[f"{stage}_rating"] = assessment.rating
-    return [values.get(column.key) or None for column in layout.HAZARD_COLUMNS]
+    row.values = [values.get(column.key) or None for column in layout.HAZARD_COLUMNS]
+
+    extra = {"hazard_type": hazard.hazard_type, "status_reason": hazard.status_reason}
+    ids = [(cause.number, cause.source_id) for cause in hazard.causes if cause.source_id]
+    extra["cause_ids"] = _list(row, "cause_ids", ids, prefixes(ids), [[n] for n, _ in ids])
+    ordered = sorted(hazard.controls, key=lambda control: control.number)
+    for key, name in layout.CONTROL_DETAIL_COLUMNS.items():
+        shown = [c for c in ordered if getattr(c, name) and (name != "implementation_status" or _tracked(hazard))]
+        texts = [(c.number, _detail(getattr(c, name), name)) for c in shown]
+        extra[key] = _list(
+            row, key, texts, [layout.control_label(c.number) for c in shown], [[c.number] for c in shown]
+        )
+    for key, header in layout.EXTRA_COLUMNS:
+        if extra[key]:
+            row.extra[(key, header)] = extra[key]
+    for header, text in hazard.additional_columns:
+        if header not in NO_ENTRIES:
+            row.extra[("additional", header)] = text
+    per_header: dict[str, list] = {}
+    for control in ordered:
+        for header, text in control.additional_columns:
+            per_header.setdefault(header, []).append((control.number, text))
+    for header, items in per_header.items():
+        labels = [layout.control_label(number) for number, _ in items]
+        row.extra[("control", header)] = _list(row, "control:" + header, items, labels, [[n] for n, _ in items])
+    return row
 
 
-def _numbered_by_cause(controls) -> str:
-    """Controls listed under the number of each cause they answer; those answering none as bullets."""
-    items = sorted(
-        ((number, control.number, control.description) for control in controls for number in control.cause_numbers),
+def _controls_by_column(hazard: HazardRow) -> dict[str, list]:
+    """The hazard's controls by the column that lists them: existing controls, then one per control type."""
+    controls = {key: [] for key in ("existing_controls", *layout.ADDITIONAL_CONTROL_COLUMNS)}
+    for control in hazard.controls:
+        key = "existing_controls" if control.kind == ControlKind.EXISTING else _COLUMN_OF_TYPE[control.control_type]
+        controls[key].append(control)
+    return controls
+
+
+_COLUMN_OF_TYPE = {kind: key for key, kind in layout.ADDITIONAL_CONTROL_COLUMNS.items()}
+NO_ENTRIES = {header: key for key, header in layout.NO_ENTRIES_HEADERS.items()}
+
+
+def _no_entries(hazard: HazardRow) -> dict[str, str]:
+    """Column key → the CSO's entries of none kept with the hazard for that control column ("2) None")."""
+    return {NO_ENTRIES[header]: text for header, text in hazard.additional_columns if header in NO_ENTRIES}
+
+
+def reads_back_as_shown(hazard: HazardRow, controls: dict[str, list], nones: dict[str, str]) -> bool:
+    """Whether the import gets the hazard's causes and controls back exactly from its cells as they show, so
+    that the hidden sheet need not lay them out: no text of a list cell with a line that could start an item,
+    no control detail with a later line that could start a control's label, none that the import trims or
+    takes for "none"; in a column, no two controls with the same text, nor two bare lines (answering no
+    cause) before the numbered ones; and controls numbered as the import numbers them, in column order."""
+    listed = [cause.description for cause in hazard.causes] + [cause.source_id for cause in hazard.causes]
+    details = []
+    for control in hazard.controls:
+        if control.kind == ControlKind.EXISTING and control.control_type:
+            return False  # the template has no place for an existing control's type
+        listed.append(control.description)
+        details += [control.owner, control.evidence, control.evidence_url, control.source_id]
+        details += [text for _, text in control.additional_columns]
+    for text in listed + details:
+        if text and (text != text.strip() or len(text) <= NO_ENTRY_CHARS and is_no_entry(text)):
+            return False
+    if any(could_start_item(text) for text in listed) or any("\n" in cause.source_id for cause in hazard.causes):
+        return False
+    if any("\n" in text and layout.CONTROL_LABEL_LINE.search(text) for text in details):
+        return False
+    order: list[int] = []
+    for key, column in controls.items():
+        uncaused = [control.number for control in column if not control.cause_numbers]
+        if len(uncaused) + sum(1 for number, _ in no_entries(nones.get(key)) if number is None) > 1:
+            return False
+        if len({control.description for control in column}) != len(column):
+            return False
+        listed_under = sorted((number, c.number) for c in column for number in c.cause_numbers)
+        order += dict.fromkeys(uncaused + [number for _, number in listed_under])
+    return order == list(range(1, len(hazard.controls) + 1))
+
+
+NO_ENTRY_CHARS = 20  # longer than any of numbering.NO_ENTRY
+
+
+def _tracked(hazard: HazardRow) -> bool:
+    """Whether any control's implementation is recorded (one Proposed by default is not written)."""
+    return any(c.implementation_status != ImplementationStatus.PROPOSED for c in hazard.controls)
+
+
+def _detail(value: str, name: str) -> str:
+    return ImplementationStatus(value).label if name == "implementation_status" else value
+
+
+def _list(row: HazardCells, key: str, items: list[tuple], labels: list[str], what: list[list]) -> str:
+    """A list cell's text from its items' texts (the last element of each item) and prefixes; its layout is
+    noted in `row` for the hidden sheet where the row has one."""
+    if row.layout is None:
+        return "\n".join(label + item[-1] for label, item in zip(labels, items, strict=True))
+    text, recorded = structure.join([(p, item[-1], w) for p, item, w in zip(labels, items, what, strict=True)])
+    if recorded:
+        row.layout[key] = recorded
+    return text
+
+
+def _controls_cell(row: HazardCells, key: str, controls, nones: str) -> str:
+    """Controls listed under the number of each cause they answer (by cause, then control number), after
+    those answering no cause, as bare text; the CSO's entries of none ("2) None", kept by the import) in
+    their places, recorded as control 0."""
+    entries = no_entries(nones)
+    items = [(None, 0, "", text) for number, text in entries if number is None]
+    items += [(None, c.number, c.control_type, c.description) for c in controls if not c.cause_numbers]
+    items += sorted(
+        [(number, c.number, c.control_type, c.description) for c in controls for number in c.cause_numbers]
+        + [(number, 0, "", text) for number, text in entries if number is not None]
     )
-    items += [(None, control.number, control.description) for control in controls if not control.cause_numbers]
-    return format_items([(number, text) for number, _, text in items])
+    numbered = [(number, text) for number, _, _, text in items]
+    return _list(row, key, items, prefixes(numbered), [[control, number, kind] for number, control, kind, _ in items])
+
+
+def _extra_columns(rows: list[HazardCells]) -> list[tuple[str, str]]:
+    """The columns after S, in order: ours (layout.EXTRA_COLUMNS) where any hazard has a value, then the
+    hazards' additional columns, then the controls' additional columns, each in first-seen order."""
+    seen = dict.fromkeys(column for row in rows for column in row.extra)
+    ours = [column for column in layout.EXTRA_COLUMNS if column in seen]
+    return (
+        ours
+        + [column for column in seen if column[0] == "additional"]
+        + [column for column in seen if column[0] == "control"]
+    )
 
 
 # Styles --------------------------------------------------------------------------------------------
@@ -186,6 +330,7 @@ class _Workbook(Workbook):
         self._style("severity", bold=True, fill=SEVERITY_FILL, horizontal="center", vertical="center")
         self._style("likelihood level", fill=LIKELIHOOD_FILL, vertical="center")
         self._style("severity level", fill=SEVERITY_FILL, horizontal="center", vertical="center")
+        self._style("rating", horizontal="center", vertical="center")
         for number, _, _, colour in ratings:
             fill = colour.lstrip("#").upper()
             self._style(f"rating {number}", fill=fill, horizontal="center", vertical="center")
@@ -380,7 +525,6 @@ def _version_history(ws, snapshot: LogSnapshot) -> None:
 
 
 _HISTORY = ("amendment", "reviewer", "approver")
-EXTRA_WIDTH = 20  # an additional column kept from an imported workbook
 
 
 def _history_date(row: dict):
@@ -404,16 +548,33 @@ def _add_kept_cells(ws, grid: dict, snapshot: LogSnapshot) -> None:
                 grid[r, c] = _cell(ws, text, "plain")
 
 
-def _additional_columns(hazards) -> list[str]:
-    """The headers of the hazards' additional columns (kept from an imported workbook), in first-seen order."""
-    return list(dict.fromkeys(header for hazard in hazards for header, _ in hazard.additional_columns))
+def _headers(extra: list[tuple[str, str]]) -> list[str]:
+    """The header written over each column after S: its own, or for a control additional column whose
+    header another column has, "… (controls)"."""
+    taken = {header for kind, header in extra if kind != "control"}
+    return [f"{header} (controls)" if kind == "control" and header in taken else header for kind, header in extra]
 
 
-def _hazard_log(ws, rows: list[list], extra: list[str], extra_rows: list[list]) -> None:
-    """The template's columns A–S, then the additional columns an import kept, under their own headers."""
+RATING_COLUMNS = {i for i, column in enumerate(layout.HAZARD_COLUMNS) if column.key.endswith("_rating")}
+
+
+def rating_formula(stage: str, row: int) -> str:
+    """The template's rating formula (NRL Hazard Log V1.7), without its slip of reading the residual
+    likelihood for the initial rating: the matrix's rating for the row's severity and likelihood."""
+    letters = {column.key: column.letter for column in layout.HAZARD_COLUMNS}
+    severity, likelihood = f"{letters[f'{stage}_severity']}{row}", f"{letters[f'{stage}_likelihood']}{row}"
+    return (
+        f"=IF(OR(ISBLANK({severity}),ISBLANK({likelihood})),\"\",INDEX('{layout.MATRIX_SHEET}'!"
+        f"{layout.MATRIX_VALUES_RANGE},MATCH({likelihood},{layout.LIKELIHOOD_RANGE[0]},0),"
+        f"MATCH({severity},{layout.CONSEQUENCE_RANGE[0]},0)))"
+    )
+
+
+def _hazard_log(ws, snapshot: LogSnapshot, rows: list[HazardCells], extra: list[tuple[str, str]]) -> None:
+    """The template's columns A–S, then the columns after S (`_extra_columns`), under their own headers."""
     columns = layout.HAZARD_COLUMNS
     extra_letters = [get_column_letter(len(columns) + n) for n in range(1, len(extra) + 1)]
-    _widths(ws, {column.letter: column.width for column in columns} | dict.fromkeys(extra_letters, EXTRA_WIDTH))
+    _widths(ws, {column.letter: column.width for column in columns} | dict.fromkeys(extra_letters, layout.EXTRA_WIDTH))
     ws.freeze_panes = f"A{layout.FIRST_DATA_ROW}"
     ws.print_title_rows = f"{layout.GROUP_ROW}:{layout.HEADER_ROW}"
     _print_on_a4(ws, landscape=True, one_page=False)
@@ -429,28 +590,72 @@ def _hazard_log(ws, rows: list[list], extra: list[str], extra_rows: list[list]) 
     )
     _merge(ws, *(f"{letters[0]}{layout.GROUP_ROW}:{letters[-1]}{layout.GROUP_ROW}" for letters in groups.values()))
 
-    widths = [column.width for column in columns] + [EXTRA_WIDTH] * len(extra)
-    headers = [column.header for column in columns] + extra
+    widths = [column.width for column in columns] + [layout.EXTRA_WIDTH] * len(extra)
+    headers = [column.header for column in columns] + _headers(extra)
     if height := _height(zip(headers, widths, strict=True)):
         ws.row_dimensions[layout.HEADER_ROW].height = height
     ws.append([_cell(ws, header, "header") for header in headers])
 
-    rating_columns = {i for i, column in enumerate(columns) if column.key.endswith("_rating")}
-    for number, (row, more) in enumerate(zip(rows, extra_rows, strict=True), layout.FIRST_DATA_ROW):
-        row = row + more
+    for number, hazard in enumerate(rows, layout.FIRST_DATA_ROW):
+        row = hazard.values + [hazard.extra.get(column) for column in extra]
         if height := _height(zip(row, widths, strict=True)):
             ws.row_dimensions[number].height = height
         # Empty cells are written too, so that every cell of the table has its border on paper.
-        ws.append(
-            [
-                _cell(ws, value, f"rating {value}" if i in rating_columns and value else "text")
-                for i, value in enumerate(row)
-            ]
-        )
+        ws.append([_cell(ws, value, "rating" if i in RATING_COLUMNS else "text") for i, value in enumerate(row)])
 
     last = layout.HEADER_ROW + len(rows)
     ws.auto_filter.ref = f"A{layout.HEADER_ROW}:{(extra_letters or [columns[-1].letter])[-1]}{last}"
     _validations(ws, last + SPARE_ROWS)
+    _rating_colours(ws, snapshot.matrix, last)
+    first = layout.FIRST_DATA_ROW
+    close_with_formulas(
+        ws,
+        [
+            SharedFormula(columns[i].letter, first, last, rating_formula(columns[i].key.split("_")[0], first)[1:])
+            for i in sorted(RATING_COLUMNS)
+        ]
+        if rows
+        else [],
+    )
+
+
+def _rating_colours(ws, matrix: MatrixData, last_row: int) -> None:
+    """Each rating cell filled with its rating's colour whatever its value, as the NHS copies do with
+    conditional formatting, so that the colour follows the formula when a severity is changed in Excel."""
+    cells = " ".join(
+        f"{column.letter}{layout.FIRST_DATA_ROW}:{column.letter}{max(last_row, layout.FIRST_DATA_ROW)}"
+        for column in layout.HAZARD_COLUMNS
+        if column.key.endswith("_rating")
+    )
+    for number, _, _, colour in matrix.ratings:
+        fill = PatternFill(
+            "solid", fgColor="FF" + colour.lstrip("#").upper(), bgColor="FF" + colour.lstrip("#").upper()
+        )
+        ws.conditional_formatting.add(cells, CellIsRule(operator="equal", formula=[str(number)], fill=fill))
+
+
+def _structure_sheet(ws, snapshot: LogSnapshot, rows: list[HazardCells], extra: list[tuple[str, str]]) -> None:
+    """The hidden sheet of `structure`: where each item of each hazard's list cells starts."""
+    ws.sheet_state = "veryHidden"
+    control_columns = [
+        [written, header] for (kind, header), written in zip(extra, _headers(extra), strict=True) if kind == "control"
+    ]
+    columns = {kind: [header for k, header in extra if k == kind] for kind in ("additional", "control")}
+    layouts = []
+    for hazard, row in zip(snapshot.hazards, rows, strict=True):
+        record = row.layout or {}
+        # A hazard's (or control's) additional columns in its own order where the columns' order differs.
+        own = [header for header, _ in hazard.additional_columns if header not in NO_ENTRIES]
+        if own != [header for header in columns["additional"] if header in own]:
+            record["additional_order"] = own
+        for control in hazard.controls:
+            own = [header for header, _ in control.additional_columns]
+            if own != [header for header in columns["control"] if header in own]:
+                record.setdefault("control_order", {})[str(control.number)] = own
+        if record:
+            layouts.append((hazard.reference, record))
+    for values in structure.rows(layouts, control_columns):
+        ws.append([_cell(ws, value, "plain") for value in values])
 
 
 def _validations(ws, last_row: int) -> None:
