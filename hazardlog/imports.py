@@ -205,9 +205,12 @@ def hazard_changes(old: HazardRow, new: HazardRow, carries: frozenset[str]) -> l
 # Preview ----------------------------------------------------------------------------------------------
 
 
-def fingerprint(snapshot) -> str:
-    """SHA-256 of the log as plain data: any change to what the log holds changes it."""
-    data = json.dumps(to_json(snapshot), sort_keys=True, ensure_ascii=False, default=str)
+def fingerprint(snapshot, log) -> str:
+    """SHA-256 of the log as plain data, and of the numbers its hazards entered in error still hold (no part
+    of the snapshot, but a preview's plan rests on them): any change to what the log holds changes it."""
+    data = json.dumps(
+        [to_json(snapshot), sorted(_entered_in_error(log))], sort_keys=True, ensure_ascii=False, default=str
+    )
     return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -471,7 +474,7 @@ def preview_import(log, file_name: str, content: bytes, user) -> ImportRecord:
         record.report = _refused_report(refusal.message)
     else:
         record.report = plan.report()
-        record.base_fingerprint = fingerprint(snapshot)
+        record.base_fingerprint = fingerprint(snapshot, log)
         if plan.errors:
             record.status = ImportStatus.REFUSED
         else:
@@ -730,7 +733,7 @@ def _apply(record: ImportRecord, user, cover: str | None) -> None:
     if hashlib.sha256(content).hexdigest() != record.sha256:
         raise ImportRefused("The kept upload does not match its checksum; upload the file again.")
     snapshot = build_snapshot(log)
-    if fingerprint(snapshot) != record.base_fingerprint:
+    if fingerprint(snapshot, log) != record.base_fingerprint:
         raise ImportRefused(
             "The log has changed since this preview (someone edited it, imported into it or approved an issue). "
             "Upload the file again to see a fresh preview."

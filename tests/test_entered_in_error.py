@@ -71,6 +71,20 @@ def test_its_number_cannot_be_imported_as_a_new_hazard(marked, member_log, user)
     assert (message["row"], message["column"]) == (2, "A")
 
 
+def test_a_number_taken_by_a_hazard_entered_in_error_after_the_preview_refuses_the_confirm(member_log, user):
+    """The preview's plan creates H3; meanwhile H3 is written and marked entered in error (no part of the log's
+    snapshot, but its number is taken): confirming says the log changed, rather than failing in the database."""
+    from hazardlog.imports import ImportRefused, confirm_import
+
+    factories.make_hazard(member_log, "H1")
+    rows = [hazard_row("H1", name="Wrong patient record displayed"), hazard_row("H3", name="New hazard")]
+    record = preview_import(member_log, "log.xlsx", workbook(rows), user)
+    assert record.status == ImportStatus.PREVIEWED
+    assert services.mark_entered_in_error(factories.make_hazard(member_log, "H3"), user, "Saved half-typed")
+    with pytest.raises(ImportRefused, match="The log has changed since this preview"):
+        confirm_import(record, user)
+
+
 def test_only_the_cso_marks_a_hazard_and_a_reason_is_required(marked, member_log, client, django_user_model):
     hazard = factories.make_hazard(member_log, "H3")
     url = reverse("hazardlog:hazard_entered_in_error", args=[member_log.pk, hazard.pk])

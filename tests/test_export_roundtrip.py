@@ -497,3 +497,85 @@ def test_a_sheet_named_like_ours_that_is_not_ours_is_kept_as_any_other_sheet(log
     copy = new_log(log.matrix, Standard.DCB0160)
     import_into(copy, edited.getvalue(), user)
     assert {"title": structure.SHEET, "cells": [[1, 1, "The CSO's own notes"]]} in copy.kept_sheets
+
+
+def _evil_type(layout):
+    for item in layout["existing_controls"]:
+        item[4] = "evil"
+    return layout
+
+
+def _missing_cause(layout):
+    for item in layout["existing_controls"]:
+        item[3] = 99
+    return layout
+
+
+def _not_an_item(layout):
+    layout["existing_controls"][0] = 7
+    return layout
+
+
+def _length_as_text(layout):
+    layout["existing_controls"][0][1] = str(layout["existing_controls"][0][1])
+    return layout
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_evil_type, _missing_cause, _not_an_item, _length_as_text, lambda layout: [1, 2], lambda layout: "text"],
+    ids=["control type not the column's", "cause the hazard lacks", "item not a list", "length as text", "list", "str"],
+)
+def test_a_tampered_hidden_sheet_is_not_used_and_nothing_it_says_is_stored(log, user, tamper):
+    """The hidden sheet comes in the uploaded file: a record that is not what our export writes is not used
+    (the visible cells win, and the preview says so), never a 500 and never a value the model cannot hold."""
+    import json
+
+    renumbered = factories.make_hazard(log, "H1")
+    for control, number in zip(renumbered.controls.order_by("number"), (7, 3), strict=True):
+        control.number = number  # not the import's order: the export records the layout
+        control.save()
+    wb = openpyxl.load_workbook(io.BytesIO(export(log)))
+    hidden = wb[structure.SHEET]
+    row = next(row for row in hidden.iter_rows(min_row=2) if row[0].value == "H1")
+    tampered_layout = tamper(json.loads(row[1].value))
+    row[1].value = json.dumps(tampered_layout)
+    tampered = io.BytesIO()
+    wb.save(tampered)
+
+    copy = new_log(log.matrix, Standard.DCB0160)
+    record = import_into(copy, tampered.getvalue(), user)
+    said = [m["message"] for m in record.report["messages"] if m["level"] == "warning"]
+    if isinstance(tampered_layout, dict):  # anything else is not a record at all: H1 is read from its cells
+        assert any("(hazard H1) was changed in Excel after the export" in m for m in said)
+    types = set(Control.objects.filter(hazard__log=copy).values_list("control_type", flat=True))
+    assert types <= {"", "design", "test", "training", "bpc"}
+    assert export(copy)  # the log can still be exported
+
+
+@pytest.mark.parametrize("with_layout", [False, True], ids=["read from the cells", "read with the hidden sheet"])
+def test_an_evidence_link_that_is_not_a_web_address_is_refused_naming_the_cell(log, user, with_layout):
+    hazard = factories.make_hazard(log, "H1")
+    if with_layout:
+        for control, number in zip(hazard.controls.order_by("number"), (7, 3), strict=True):
+            control.number = number  # not the import's order: the export records the layout
+            control.save()
+    control = hazard.controls.order_by("number").first()
+    control.evidence_url = "https://example.nhs.uk/evidence"
+    control.save()
+    wb = openpyxl.load_workbook(io.BytesIO(export(log)))
+    sheet = wb[layout.HAZARD_SHEET]
+    cell = next(c for c in sheet[2] if c.value == "Evidence link")
+    target = sheet.cell(3, cell.column)
+    link = "https://example.nhs.uk/evidence"
+    # As long as the link it replaces: the hidden sheet's record still agrees with the cell and is used.
+    target.value = target.value.replace(link, "javascript:alert(1)//".ljust(len(link), "x"))
+    tampered = io.BytesIO()
+    wb.save(tampered)
+
+    copy = new_log(log.matrix, Standard.DCB0160)
+    record = preview_import(copy, "tampered.xlsx", tampered.getvalue(), user)
+    assert record.status == ImportStatus.REFUSED
+    errors = [m["message"] for m in record.report["messages"] if m["level"] == "error"]
+    assert any(target.coordinate in m and "not a web address" in m for m in errors), errors
+    assert not Control.objects.filter(hazard__log=copy).exists()

@@ -490,3 +490,15 @@ def test_the_draft_after_an_issue_lists_the_changes_since_it(client, cso, clean)
     text = docx_text(client.get(reverse("safetycase:report_preview", args=[clean.pk])).content)
     assert "draft after issue 1.0" in text and "Since issue 1.0:" in text and "H9 Added for the next release" in text
     assert FrozenReport.objects.count() == 1  # only issue 1.0's
+
+
+def test_findings_that_appear_while_the_page_is_sent_are_said_not_a_500(client, cso, draft):
+    """The page found no findings, so it asked no justification; the service finds some: a 400 that says so."""
+    from unittest import mock
+
+    client.force_login(cso)
+    with mock.patch("hazardlog.web.change.check_rows", return_value=[]):
+        response = client.post(approve_url(draft), {"number": "1.0", "meaning": MEANING, "password": PASSWORD})
+    assert response.status_code == 400
+    assert signing.JUSTIFICATION_REQUIRED_MESSAGE in response.text
+    nothing_written(draft)

@@ -129,6 +129,10 @@ def test_a_bad_json_names_the_field(user):
     ]
     with pytest.raises(SourceRefused, match="not JSON"):
         read_source("issue.json", b"\xff{")
+    for listed in (3, True, "1.0", {"number": "1.0"}):  # not the list of issues: no issue number, no 500
+        data = json.loads(issue_json(issue))
+        data["issues"] = listed
+        assert "issue_number" not in read_source("issue.json", json.dumps(data).encode()).cover
 
 
 def _client(user):

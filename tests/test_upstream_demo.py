@@ -3,6 +3,7 @@ as its upstream source and some hazards evaluated (issue 13's "Done when")."""
 
 import io
 
+import openpyxl
 from django.core.management import call_command
 
 from hazardlog import issues
@@ -64,3 +65,30 @@ def test_a_dcb0160_safety_case_report_lists_the_manufacturers_logs_brought_in(db
     assert "Manufacturers' hazard logs" in text
     assert source.sha256 in text and source.manufacturer in text and source.version in text
     assert "Manufacturers' hazard logs" not in report_text(draft_report(demo))  # a DCB0129 log has none
+
+
+def test_the_manufacturer_s_reference_column_is_written_and_read_back_as_no_data(db):
+    """The export derives it from the evaluations: importing the export again keeps no copy of it."""
+    from django.contrib.auth import get_user_model
+
+    from hazardlog.exports import export
+    from hazardlog.imports import REPLACE_COVER, confirm_import, preview_import
+    from hazardlog.models import Hazard, ImportStatus
+    from hazardlog.workbook.layout import UPSTREAM_MARK_HEADER
+
+    load_demo()
+    demo = HazardLog.objects.get_by_natural_key(*DEMO_LOG)
+    trust = HazardLog.objects.get(name=demo.name, standard=Standard.DCB0160)
+    local = Hazard.objects.filter(log=trust, upstream_evaluation__isnull=False)
+    assert local.exists()
+    content = export(trust, "nhs")[0]
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Hazard Log"]
+    assert UPSTREAM_MARK_HEADER in [cell.value for cell in sheet[2]]
+    user = get_user_model().objects.get(username="demo")
+    record = preview_import(trust, "trust.xlsx", content, user)
+    assert record.status == ImportStatus.PREVIEWED
+    assert record.report["counts"]["create"] == 0 and record.report["counts"]["update"] == 0, record.report["counts"]
+    confirm_import(record, user, cover=REPLACE_COVER)
+    for hazard in local:
+        hazard.refresh_from_db()
+        assert UPSTREAM_MARK_HEADER not in [header for header, _ in hazard.additional_columns]

@@ -294,7 +294,8 @@ def read_issue_json(content: bytes) -> Reading:
     warnings = [] if rows else ["hazards: the issue lists no hazards."]
     if cover["standard"] and cover["standard"] != "DCB0129":
         warnings.append(f"standard: the issue is of a {cover['standard']} log, not a manufacturer's (DCB0129).")
-    issued = [item for item in data.get("issues") or [] if isinstance(item, dict)]
+    listed = data.get("issues")
+    issued = [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
     if issued:
         cover["issue_number"] = str(issued[-1].get("number", ""))
     return Reading(

@@ -5,10 +5,11 @@ manufacturer's reference: an additional column after the template's, written by 
 import dataclasses
 
 from hazardlog.models import Standard
+from hazardlog.workbook import layout
 
 from .models import Applicability, Evaluation
 
-MARK_HEADER = "Manufacturer's reference"
+MARK_HEADER = layout.UPSTREAM_MARK_HEADER
 
 
 def manufacturer_references(log) -> dict[str, str]:

@@ -186,7 +186,11 @@ def issue_approve(request, log_id):
                     password_confirmed=True,
                 )
             except ValidationError as error:
-                form.add_error(None, error)
+                # By field where the form has it; a justification the page did not ask for (findings that
+                # appeared since it was shown) goes above the form, and the page now shows the field.
+                by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+                for name, problems in by_field.items():
+                    form.add_error(name if name in form.fields else None, problems)
             else:
                 messages.success(request, f"Issue {issue.number} of this log is approved and signed.")
                 return redirect("hazardlog:issue_list", log_id=log.pk)

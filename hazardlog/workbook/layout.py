@@ -265,3 +265,8 @@ def group_of(text) -> str | None:
         if word in label:
             return group
     return None
+
+
+# Written by the export for a DCB0160 log's hazards that evaluate a manufacturer's hazard (upstream.export), from
+# the evaluation itself: derived, so an import reads it as no data (never kept as an additional column).
+UPSTREAM_MARK_HEADER = "Manufacturer's reference"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from openpyxl.utils import column_index_from_string, coordinate_to_tuple, get_column_letter, range_boundaries
 
 from hazardlog.snapshot import AssessmentRow, CauseRow, ControlRow, HazardRow, MatrixData
@@ -97,6 +98,11 @@ ACTION_STATUSES = {
 }
 STATUSES = {normalise_label(name): name.lower() for name in layout.STATUS_CHOICES}
 NO_ENTRIES = set(layout.NO_ENTRIES_HEADERS.values())
+EVIDENCE_LINK = URLValidator(schemes=["http", "https"])
+DERIVED = (
+    "written by the export from the log's evaluations of its manufacturers' hazards, not data of its own: "
+    "the log keeps them as evaluations"
+)
 LAYOUT_ORDERS = {"additional_order", "control_order"}  # in a hazard's layout: orders, not list cells
 # A control's implementation status as the export writes it (its label) → the stored value.
 STATUS_VALUES = {"Proposed": "proposed", "Implemented": "implemented", "Verified": "verified"}
@@ -479,6 +485,7 @@ class _SheetReader:
         # header written → header of each control additional column. None for any other workbook.
         self.exported: tuple[dict[str, dict], dict[str, str]] | None = exported
         self.control_kept: dict[int, str] = {}  # column → header of the control additional column it feeds
+        self.derived: set[int] = set()  # columns our export derives from other data (not read)
         self.sheet = grid.sheet
         self.matrix = matrix
         self.messages = Messages(grid.messages)
@@ -555,13 +562,17 @@ class _SheetReader:
                 else:
                     tally.drop(self.sheet, r, c, f"a title above the header row (row {self.grid.header_row})")
         for c in self.grid.header:
-            if self.grid.header[c].strip():
+            if c in self.derived:
+                tally.drop(self.sheet, self.grid.header_row, c, DERIVED)
+            elif self.grid.header[c].strip():
                 tally.count(FIELD if c in keyed else ADDITIONAL)
         for r, values in self.grid.rows.items():
             for c in values:
                 if (r, c) in self.filled:
                     continue
-                if (r, c) in self.dropped:
+                if c in self.derived:
+                    tally.drop(self.sheet, r, c, DERIVED)
+                elif (r, c) in self.dropped:
                     tally.drop(self.sheet, r, c, self.dropped[(r, c)])
                 elif r in self.owned:
                     tally.count(FIELD if c in keyed else ADDITIONAL)
@@ -590,6 +601,12 @@ class _SheetReader:
                 why = "is a column of the controls in this log's own export"
                 self.sources.append(
                     {"column": get_column_letter(col), "header": text, "field": "Control column", "how": why}
+                )
+                continue
+            if text == layout.UPSTREAM_MARK_HEADER:
+                self.derived.add(col)
+                self.sources.append(
+                    {"column": get_column_letter(col), "header": text, "field": "Not imported", "how": DERIVED}
                 )
                 continue
             if match is None:
@@ -629,7 +646,7 @@ class _SheetReader:
                     if col not in self.columns and col not in self.kept:
                         self._keep(col, f"{text} ({get_column_letter(col)})", f"is under the merged header '{text}'")
         used = set().union(*self.grid.rows.values()) if self.grid.rows else set()
-        for col in sorted(used - set(self.columns.values()) - set(self.kept) - set(self.control_kept)):
+        for col in sorted(used - set(self.columns.values()) - set(self.kept) - set(self.control_kept) - self.derived):
             self._keep(col, f"Column {get_column_letter(col)}", "has no header")
         self.kept = dict(sorted(self.kept.items()))
         self.sources.sort(key=lambda source: column_index_from_string(source["column"]))
@@ -1076,7 +1093,8 @@ class _SheetReader:
         layout), or None, said, if any of them no longer agrees with it (edited in Excel: the cells win)."""
         cells = self._list_cells(row)
         cut = {key: structure.cut(text, record.get(key, [])) for key, (_, text) in cells.items()}
-        if all(items is not None for items in cut.values()) and set(record) - LAYOUT_ORDERS <= set(cut):
+        agrees = all(items is not None for items in cut.values()) and set(record) - LAYOUT_ORDERS <= set(cut)
+        if agrees and _layout_is_sound(cut):
             return cut
         self.warning(
             row,
@@ -1100,7 +1118,12 @@ class _SheetReader:
             nones = tuple(pair for pair in hazard.additional_columns if pair[0] in NO_ENTRIES)
             hazard = replace(hazard, additional_columns=_in_order(kept, record.get("additional_order")) + nones)
         if cut is not None:
-            return self._from_layout(hazard, cut, record.get("control_order", {})), True
+            hazard = self._from_layout(hazard, cut, record.get("control_order", {}))
+            if "evidence_url" in (cells := self._list_cells(row)):
+                for control in hazard.controls:
+                    if control.evidence_url:
+                        self._check_link(row, cells["evidence_url"][0], control.evidence_url)
+            return hazard, True
         cells = self._list_cells(row)
         details = {
             key: self._labelled(row, col, text)
@@ -1171,10 +1194,25 @@ class _SheetReader:
                 f"{get_column_letter(col)}{row} ({LABELS[key]}) has a value of {len(text):,} "
                 f"characters; the most allowed is {limit.get(key, CELL_MAX_CHARS):,}.",
             )
+        elif key == "evidence_url":
+            self._check_link(row, col, text)
         return text
 
+    def _check_link(self, row: int, col: int, text: str) -> None:
+        """An evidence link is shown as a link on the hazard page: only a web address (http or https)."""
+        try:
+            EVIDENCE_LINK(text)
+        except ValidationError:
+            self.error(
+                row,
+                col,
+                f"{get_column_letter(col)}{row} ({LABELS['evidence_url']}): “{_short(text)}” is not a web address "
+                "starting with https:// or http://.",
+            )
+
     def _from_layout(self, hazard: HazardRow, cut: dict[str, list], order: dict[str, list]) -> HazardRow:
-        """The hazard's causes and controls from its list cells cut as the hidden sheet says."""
+        """The hazard's causes and controls from its list cells cut as the hidden sheet says (`cut` has passed
+        `_layout_is_sound`: numbers are numbers, types are the column's, causes exist)."""
         ids = {what[0]: text for what, text in cut.get("cause_ids", [])}
         causes = tuple(CauseRow(what[0], text, ids.get(what[0], "")) for what, text in cut.get("causes", []))
         controls: dict[int, dict] = {}
@@ -1537,6 +1575,39 @@ def _keeping_order(count: int, sequences) -> list[int]:
             if not waiting[after]:
                 heapq.heappush(ready, after)
     return order if len(order) == count else list(range(count))
+
+
+def _number(value) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _layout_is_sound(cut: dict[str, list]) -> bool:
+    """Whether the items of a row's list cells, cut as the hidden sheet says, say what our export writes:
+    cause and control numbers, controls under causes the hazard has, each additional control of its own
+    column's type. The sheet is in the uploaded file, so it is checked like any cell: a record that is not
+    sound is not used (the visible cells win), rather than stored or failing later."""
+    causes = [what for what, _ in cut.get("causes", [])]
+    if not all(len(what) == 1 and _number(what[0]) and what[0] > 0 for what in causes):
+        return False
+    numbers = {what[0] for what in causes}
+    if len(numbers) != len(causes):
+        return False
+    if not all(len(what) == 1 and what[0] in numbers for what, _ in cut.get("cause_ids", [])):
+        return False
+    for key, _, column_type in CANONICAL_CONTROL_COLUMNS:
+        for what, _ in cut.get(key, []):
+            if len(what) != 3 or not _number(what[0]) or not (what[1] is None or _number(what[1])):
+                return False
+            if what[0] and what[1] is not None and what[1] not in numbers:  # 0: an "n) None" line, kept as is
+                return False
+            if what[2] not in ({column_type} if column_type else {"", *CONTROL_TYPES.values()}):
+                return False
+    return all(
+        len(what) == 1 and _number(what[0])
+        for key, items in cut.items()
+        if key in layout.CONTROL_DETAIL_COLUMNS or key.startswith("control:")
+        for what, _ in items
+    )
 
 
 def _in_order(pairs: tuple, order: list | None) -> tuple:

@@ -32,6 +32,8 @@ def join(items: list[tuple[str, str, tuple]]) -> tuple[str, Items]:
 def cut(cell: str | None, items: Items) -> list[tuple[list, str]] | None:
     """The cell's text cut as `items` say: [(what, text)], or None if the cell no longer agrees with them."""
     cell = cell or ""
+    if not isinstance(items, list) or not all(_item(item) for item in items):
+        return None  # not the layout we write: the visible cell wins
     position, found = 0, []
     for index, (prefix, length, *what) in enumerate(items):
         if index:
@@ -47,6 +49,13 @@ def cut(cell: str | None, items: Items) -> list[tuple[list, str]] | None:
         found.append((what, text))
         position += length
     return found if position == len(cell) else None
+
+
+def _item(item) -> bool:
+    """[prefix, length, *what] as `join` records it."""
+    return (
+        isinstance(item, list) and len(item) >= 2 and isinstance(item[0], str) and type(item[1]) is int and item[1] >= 0
+    )
 
 
 def rows(layouts: list[tuple[str, dict]], control_columns: list[list[str]]) -> list[list[str]]:
@@ -73,7 +82,9 @@ def read(cells: dict[tuple[int, int], object]) -> tuple[dict[str, dict], dict[st
         layouts = {}
         for values in by_row.values():
             reference, *chunks = values
-            layouts[str(reference)] = json.loads("".join(map(str, chunks)))
+            layout = json.loads("".join(map(str, chunks)))
+            if isinstance(layout, dict):  # anything else is not ours: that hazard is read from its cells
+                layouts[str(reference)] = layout
     except (ValueError, AttributeError, TypeError):  # not JSON, or not the JSON we write
         return None
     return layouts, {str(written): str(header) for written, header in control_columns}
