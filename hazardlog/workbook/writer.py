@@ -150,11 +150,6 @@ class HazardCells:
     layout: dict[str, list] | None = field(default_factory=dict)  # None: not needed (reads_back_as_shown)
 
 
-def hazard_values(hazard: HazardRow) -> list:
-    """The hazard's 19 cell values, A to S, as plain Python values (None for an empty cell)."""
-    return hazard_cells(hazard).values
-
-
 def hazard_cells(hazard: HazardRow) -> HazardCells:
     controls = _controls_by_column(hazard)
     nones = _no_entries(hazard)
