@@ -122,3 +122,18 @@ def one_of_each(user):
     maker = manufacturer_log(user, name="Append-only supplier system")
     issue = issues.approve_issue(maker, "1.0", "Released", user)
     return bring_in_issue(deployer_log(user, name="Append-only deployment"), issue, user)[0]
+
+
+def manufacturer_marks(content: bytes) -> dict[str, str]:
+    """Hazard number → the "Manufacturer's reference" cell of an exported NHS workbook's Hazard Log sheet (read
+    as a CSO would see it: our reader reads that column as derived, not data)."""
+    import io
+
+    import openpyxl
+
+    from hazardlog.workbook import layout
+
+    sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True)[layout.HAZARD_SHEET]
+    rows = list(sheet.iter_rows(min_row=layout.HEADER_ROW, values_only=True))
+    column = list(rows[0]).index(layout.UPSTREAM_MARK_HEADER)
+    return {row[0]: row[column] for row in rows[1:] if row[0] and row[column]}
