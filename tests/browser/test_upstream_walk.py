@@ -151,9 +151,10 @@ def test_the_hand_off_from_manufacturer_to_deployer(signed_in_page, maker, trust
         if reference == "H2":
             check(page, axe_check, screenshot, "upstream-review-error")
             page.set_viewport_size({"width": 1280, "height": 900})
-        page.get_by_label("What did you review, and what did you conclude?").fill(
-            f"{reference}: reviewed with pharmacy"
-        )
+        page.wait_for_load_state()  # the refused page fully loaded before typing into it
+        answer = page.get_by_label("What did you review, and what did you conclude?")
+        answer.fill(f"{reference}: reviewed with pharmacy")
+        expect(answer).to_have_value(f"{reference}: reviewed with pharmacy")
         page.get_by_role("button", name="Mark as reviewed").click()
         expect(page.locator("#needs-review")).to_have_count(0)
     expect(page.locator("#history")).to_be_visible()
