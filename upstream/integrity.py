@@ -1,6 +1,6 @@
 """Part of `manage.py verify_integrity`: every manufacturer's file brought in still hashes to its SHA-256."""
 
-import hashlib
+from hazardlog.issues import sha256
 
 
 def check_sources() -> list:
@@ -12,7 +12,7 @@ def check_sources() -> list:
     for pk, content, recorded in (
         UpstreamSource.objects.order_by("pk").values_list("pk", "content", "sha256").iterator(chunk_size=10)
     ):
-        if hashlib.sha256(bytes(content)).hexdigest() != recorded:
+        if sha256(bytes(content)) != recorded:
             problems.append(
                 Problem("upstream.UpstreamSource", pk, "its file does not match the SHA-256 recorded when brought in")
             )

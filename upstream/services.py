@@ -4,12 +4,11 @@ raises), starting an evaluation (its local hazard), applicability, transfer deci
 
 A bring-in never writes the DCB0160 log's cover page nor any of its hazards."""
 
-import hashlib
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from hazardlog import issues
 from hazardlog import services as hazard_services
 from hazardlog.models import Hazard, HazardLog, Standard
 from hazardlog.presenters import next_reference
@@ -54,7 +53,7 @@ def bring_in(
             format=reading.format,
             file_name=file_name[:255],
             content=content,
-            sha256=hashlib.sha256(content).hexdigest(),
+            sha256=issues.sha256(content),
             cover=reading.cover,
             layout=reading.layout,
             previous=previous,

@@ -2,7 +2,6 @@
 what changed since the version it supersedes, and the evaluation of each manufacturer's hazard. Viewers read;
 editors and the CSO evaluate; the CSO marks a flagged evaluation as reviewed. Non-members get 404."""
 
-import hashlib
 import logging
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_POST
 
+from hazardlog import issues
 from hazardlog import presenters as hazard_presenters
 from hazardlog.access import can, get_log_for_user
 from hazardlog.models import Cause, Control, Hazard, RiskAssessment, Role, Standard
@@ -171,7 +171,7 @@ def source_download(request, log_id, source_id):
     log = get_log_for_user(request.user, log_id)
     source = get_object_or_404(UpstreamSource, log=log, pk=source_id)
     content = bytes(source.content)
-    computed = hashlib.sha256(content).hexdigest()
+    computed = issues.sha256(content)
     if computed != source.sha256:
         logger.critical(
             "Upstream source id=%s altered: SHA-256 recorded %s, stored %s", source.pk, source.sha256, computed
