@@ -23,6 +23,9 @@ from django.db import transaction
 from django.test.utils import override_settings
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
 from simple_history.utils import bulk_create_with_history
 
 from hazardlog import nhs_matrix, risk
@@ -42,7 +45,16 @@ from hazardlog.snapshot import (
 from hazardlog.sorting import sort_text
 from hazardlog.text import reference_key
 from hazardlog.workbook import layout
-from hazardlog.workbook.writer import _extra_columns, _headers, _Workbook, hazard_cells, write_nhs_workbook
+from hazardlog.workbook.writer import (
+    RATING_COLUMNS,
+    _extra_columns,
+    _headers,
+    _height,
+    _Workbook,
+    hazard_cells,
+    rating_formula,
+    write_nhs_workbook,
+)
 
 from .db import throwaway_database
 
@@ -154,10 +166,21 @@ def bench_export(log) -> bytes:
     extra = _extra_columns(cells)
     header = [column.header for column in layout.HAZARD_COLUMNS] + _headers(extra)
     values = [row.values + [row.extra.get(column) for column in extra] for row in cells]
+    widths = [column.width for column in layout.HAZARD_COLUMNS] + [layout.EXTRA_WIDTH] * len(extra)
+    # What openpyxl is told besides the cells: each row's height, and the rating cells' formulas.
+    heights = [_height(zip(row, widths, strict=True)) for row in values]
+    formulas = [
+        [
+            rating_formula(layout.HAZARD_COLUMNS[i].key.split("_")[0], n) if i in RATING_COLUMNS else value
+            for i, value in enumerate(row)
+        ]
+        for n, row in enumerate(values, layout.FIRST_DATA_ROW)
+    ]
+    same = (header, formulas, heights, snapshot.matrix.ratings)
     runs = {
-        "same cells": (_openpyxl_same_cells, header, values, snapshot.matrix.ratings),
+        "same cells": (_openpyxl_same_cells, *same),
         "values": (_openpyxl_values, [header, *values]),
-        "same cells, paused": (_collector_paused_for, _openpyxl_same_cells, header, values, snapshot.matrix.ratings),
+        "same cells, paused": (_collector_paused_for, _openpyxl_same_cells, *same),
         "export": (export, log, "nhs"),
         "snapshot": (build_snapshot, log),
         "writer": (write_nhs_workbook, snapshot),
@@ -193,12 +216,14 @@ def bench_export(log) -> bytes:
     return content
 
 
-def _openpyxl_same_cells(header: list[str], rows: list[list], ratings) -> bytes:
+def _openpyxl_same_cells(header: list[str], rows: list[list], heights: list, ratings) -> bytes:
     """openpyxl alone writing the export's Hazard Log cells: the group and header rows in the header style,
-    each value with its style (ratings centred; the export colours them by conditional formatting, one rule
-    per rating, written once), every cell of the table including empty ones, in write-only mode, each given a
-    ready-made style the fastest way openpyxl allows. The named styles are the writer's own definitions
-    (`_Workbook` is openpyxl's Workbook with them registered), so the cells are exactly the same."""
+    each value with its style (ratings centred, coloured by conditional formatting, one rule per rating),
+    every cell of the table including empty ones, the rating cells' formulas as openpyxl writes formulas
+    (without a saved result: openpyxl cannot write one), each row as high as the export makes it, and the
+    export's drop-down lists, in write-only mode, each cell given a ready-made style the fastest way openpyxl
+    allows. The named styles are the writer's own definitions (`_Workbook` is openpyxl's Workbook with them
+    registered), so the cells are exactly the same."""
     wb = _Workbook(ratings)
     ready = wb.ready_styles
     ws = wb.create_sheet(layout.HAZARD_SHEET)
@@ -216,13 +241,28 @@ def _openpyxl_same_cells(header: list[str], rows: list[list], ratings) -> bytes:
 
     ws.append([cell(value, "header") for value in group_row])
     ws.append([cell(value, "header") for value in header])
-    for row in rows:
+    for number, (row, height) in enumerate(zip(rows, heights, strict=True), layout.FIRST_DATA_ROW):
+        if height:
+            ws.row_dimensions[number].height = height
         ws.append(
             [
                 cell(value, "rating" if i in rating_columns else "text")  # the export colours ratings by rule
                 for i, value in enumerate(row)
             ]
         )
+    last = layout.FIRST_DATA_ROW + len(rows) - 1
+    letters = [column.letter for column in layout.HAZARD_COLUMNS if column.key.endswith("_rating")]
+    for number, _, _, colour in ratings:
+        fill = PatternFill("solid", fgColor="FF" + colour.lstrip("#"), bgColor="FF" + colour.lstrip("#"))
+        ranges = " ".join(f"{letter}{layout.FIRST_DATA_ROW}:{letter}{last}" for letter in letters)
+        ws.conditional_formatting.add(ranges, CellIsRule(operator="equal", formula=[str(number)], fill=fill))
+    for key, formula in (
+        ("severity", layout.CONSEQUENCE_RANGE[0]),
+        ("likelihood", layout.LIKELIHOOD_RANGE[0]),
+        ("status", '"' + ",".join(layout.STATUS_CHOICES) + '"'),
+    ):
+        cells = " ".join(f"{c.letter}3:{c.letter}{last}" for c in layout.HAZARD_COLUMNS if c.key.endswith(key))
+        ws.data_validations.append(DataValidation(type="list", formula1=formula, allow_blank=True, sqref=cells))
     return _saved(wb)
 
 

@@ -5,6 +5,7 @@ Withdrawn causes and controls are left out: they are kept in the database, not e
 """
 
 import dataclasses
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -171,13 +172,14 @@ def _hazard_rows(hazards, within: dict) -> list[HazardRow]:
     for control_id, number in links.values_list("control_id", "cause__number"):
         answers[control_id].append(number)
     controls = defaultdict(list)
+    additional = CONTROL_FIELDS.index("additional_columns")
     for pk, hazard_id, *fields in (
         Control.objects.filter(**within, withdrawn=False)
         .order_by("number")
-        .values_list("pk", "hazard_id", *CONTROL_FIELDS)
+        .values_list("pk", "hazard_id", *_as_text(CONTROL_FIELDS))
     ):
-        row = ControlRow(*fields, cause_numbers=tuple(sorted(answers[pk])))
-        controls[hazard_id].append(dataclasses.replace(row, additional_columns=_pairs(row.additional_columns)))
+        fields[additional] = _pairs(fields[additional])
+        controls[hazard_id].append(ControlRow(*fields, cause_numbers=tuple(sorted(answers.get(pk, ())))))
     assessments = {
         (hazard_id, stage): AssessmentRow(*fields)
         for hazard_id, stage, *fields in RiskAssessment.objects.filter(**within).values_list(
@@ -192,7 +194,7 @@ def _hazard_rows(hazards, within: dict) -> list[HazardRow]:
             initial=assessments.get((pk, "initial")),
             residual=assessments.get((pk, "residual")),
         )
-        for pk, *values in hazards.values_list("pk", *HAZARD_FIELDS)
+        for pk, *values in hazards.values_list("pk", *_as_text(HAZARD_FIELDS))
     ]
     return rows
 
@@ -202,9 +204,20 @@ def _hazard_fields(values) -> dict:
     return fields | {"additional_columns": _pairs(fields["additional_columns"])}
 
 
-def _pairs(stored) -> tuple[tuple[str, str], ...]:
-    """Additional columns as stored (JSON: a list of [header, text]) → the immutable pairs of the rows."""
-    return tuple((header, text) for header, text in stored or ())
+def _as_text(fields: tuple[str, ...]) -> list:
+    """The fields to select, additional_columns as its JSON text: most rows hold none ("[]"), and decoding
+    them all through the JSONField was a sixth of an export's snapshot."""
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    return [Cast(name, TextField()) if name == "additional_columns" else name for name in fields]
+
+
+def _pairs(stored: str | None) -> tuple[tuple[str, str], ...]:
+    """Additional columns as stored (JSON text: a list of [header, text]) → the immutable pairs of the rows."""
+    if not stored or stored == "[]":
+        return ()
+    return tuple((header, text) for header, text in json.loads(stored))
 
 
 def _matrix_data(table) -> MatrixData:

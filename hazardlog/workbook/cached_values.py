@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from openpyxl.utils import column_index_from_string
 
-# A cell as openpyxl writes it: <c r="I3" s="7" t="n"><v>3</v></c>, or <c r="I4" s="7"/> when empty.
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"([^>]*?)(?:/>|>(?:<v>([^<]*)</v>)?</c>)')
+# A cell of the given columns as openpyxl writes it: <c r="I3" s="7" t="n"><v>3</v></c>, or <c r="I4" s="7"/>
+# when empty. Only the formulas' columns are matched, so the other cells cost no call into Python.
+_CELL = rb'<c r="(%s)([0-9]+)"([^>]*?)(?:/>|>(?:<v>([^<]*)</v>)?</c>)'
 _TYPE = re.compile(rb'\s+t="[^"]*"')
 _ROW_END = b"</row>"
 CHUNK = 1 << 20
@@ -43,6 +44,9 @@ def close_with_formulas(ws, formulas: list[SharedFormula]) -> None:
     by_column = {f.column.encode(): (index, f) for index, f in enumerate(formulas)}
     for f in formulas:
         column_index_from_string(f.column)  # a valid column, or ValueError
+    if not formulas:
+        return
+    cells = re.compile(_CELL % b"|".join(by_column))
 
     def cell(match: re.Match) -> bytes:
         column, row, attributes, value = match.groups()
@@ -68,9 +72,9 @@ def close_with_formulas(ws, formulas: list[SharedFormula]) -> None:
             end = pending.rfind(_ROW_END)  # a cell never spans the end of a row
             if end >= 0:
                 end += len(_ROW_END)
-                target.write(_CELL.sub(cell, pending[:end]))
+                target.write(cells.sub(cell, pending[:end]))
                 pending = pending[end:]
-        target.write(_CELL.sub(cell, pending))
+        target.write(cells.sub(cell, pending))
     os.replace(target.name, path)
 
 

@@ -18,7 +18,11 @@ _NOT_XML = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b\x0c\r\x0e-\x1f\ud80
 
 def to_cell(text: str) -> str:
     """The text as stored in the cell: characters XML cannot hold written as `_xHHHH_`."""
-    return _NOT_XML.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
+    return _NOT_XML.sub(_escaped, text)
+
+
+def _escaped(match: re.Match) -> str:
+    return f"_x{ord(match.group()):04X}_"
 
 
 def from_cell(value):

@@ -11,6 +11,7 @@ copies. Every text is a text cell, encoded by `celltext`. The Risk Matrix sits i
 cells, so the named ranges Likelihood and Consequence resolve as in NHS copies.
 """
 
+import functools
 import itertools
 from copy import copy
 from dataclasses import dataclass, field
@@ -116,10 +117,12 @@ def _refuse_too_long(value, where: str) -> None:
 
 def _check_lengths(snapshot: LogSnapshot, rows: list["HazardCells"]) -> None:
     for hazard, row in zip(snapshot.hazards, rows, strict=True):
-        for column, value in zip(layout.HAZARD_COLUMNS, row.values, strict=True):
-            _refuse_too_long(value, f"Hazard {hazard.reference}, {column.header}")
-        for (_, header), value in row.extra.items():
-            _refuse_too_long(value, f"Hazard {hazard.reference}, {header}")
+        texts = [value for value in (*row.values, *row.extra.values()) if isinstance(value, str)]
+        if texts and max(map(len, texts)) > CELL_MAX_CHARS:  # the cell is named only then: most rows fit
+            for column, value in zip(layout.HAZARD_COLUMNS, row.values, strict=True):
+                _refuse_too_long(value, f"Hazard {hazard.reference}, {column.header}")
+            for (_, header), value in row.extra.items():
+                _refuse_too_long(value, f"Hazard {hazard.reference}, {header}")
     for label, key in layout.COVER_FIELDS:
         _refuse_too_long(getattr(snapshot, key), f"Cover page, {label}")
     for issue in snapshot.issues:
@@ -161,29 +164,31 @@ def hazard_cells(hazard: HazardRow) -> HazardCells:
         "name": hazard.name,
         "description": hazard.description,
         "clinical_impact": hazard.clinical_impact,
-        "causes": _list(row, "causes", causes, prefixes(causes, alone=1), [[n] for n, _ in causes]),
+        "causes": _list(row, "causes", causes, prefixes(causes, alone=1), lambda: [[n] for n, _ in causes]),
         **{key: _controls_cell(row, key, items, nones.get(key, "")) for key, items in controls.items()},
         "actions": hazard.actions,
         "owner": hazard.owner,
-        "status": HazardStatus(hazard.status).label,
+        "status": _STATUS_LABELS[hazard.status],
     }
     for stage, assessment in (("initial", hazard.initial), ("residual", hazard.residual)):
         if assessment is not None:
             values[f"{stage}_severity"] = assessment.severity
             values[f"{stage}_likelihood"] = assessment.likelihood
             values[f"{stage}_rating"] = assessment.rating
-    row.values = [values.get(column.key) or None for column in layout.HAZARD_COLUMNS]
+    row.values = [values.get(key) or None for key in _COLUMN_KEYS]
 
     extra = {"hazard_type": hazard.hazard_type, "status_reason": hazard.status_reason}
     ids = [(cause.number, cause.source_id) for cause in hazard.causes if cause.source_id]
-    extra["cause_ids"] = _list(row, "cause_ids", ids, prefixes(ids), [[n] for n, _ in ids])
+    extra["cause_ids"] = _list(row, "cause_ids", ids, prefixes(ids), lambda: [[n] for n, _ in ids])
     ordered = sorted(hazard.controls, key=lambda control: control.number)
+    tracked = _tracked(hazard)
     for key, name in layout.CONTROL_DETAIL_COLUMNS.items():
-        shown = [c for c in ordered if getattr(c, name) and (name != "implementation_status" or _tracked(hazard))]
-        texts = [(c.number, _detail(getattr(c, name), name)) for c in shown]
-        extra[key] = _list(
-            row, key, texts, [layout.control_label(c.number) for c in shown], [[c.number] for c in shown]
-        )
+        if name == "implementation_status" and not tracked:
+            extra[key] = ""
+            continue
+        shown = [(c.number, _detail(value, name)) for c in ordered if (value := getattr(c, name))]
+        labels = [layout.control_label(number) for number, _ in shown]
+        extra[key] = _list(row, key, shown, labels, lambda shown=shown: [[number] for number, _ in shown])
     for key, header in layout.EXTRA_COLUMNS:
         if extra[key]:
             row.extra[(key, header)] = extra[key]
@@ -196,7 +201,9 @@ def hazard_cells(hazard: HazardRow) -> HazardCells:
             per_header.setdefault(header, []).append((control.number, text))
     for header, items in per_header.items():
         labels = [layout.control_label(number) for number, _ in items]
-        row.extra[("control", header)] = _list(row, "control:" + header, items, labels, [[n] for n, _ in items])
+        row.extra[("control", header)] = _list(
+            row, "control:" + header, items, labels, lambda items=items: [[n] for n, _ in items]
+        )
     return row
 
 
@@ -210,6 +217,8 @@ def _controls_by_column(hazard: HazardRow) -> dict[str, list]:
 
 
 _COLUMN_OF_TYPE = {kind: key for key, kind in layout.ADDITIONAL_CONTROL_COLUMNS.items()}
+_COLUMN_KEYS = [column.key for column in layout.HAZARD_COLUMNS]
+_STATUS_LABELS = {status.value: status.label for status in HazardStatus}
 NO_ENTRIES = {header: key for key, header in layout.NO_ENTRIES_HEADERS.items()}
 
 
@@ -224,7 +233,8 @@ def reads_back_as_shown(hazard: HazardRow, controls: dict[str, list], nones: dic
     no control detail with a later line that could start a control's label, none that the import trims or
     takes for "none"; in a column, no two controls with the same text, nor two bare lines (answering no
     cause) before the numbered ones; and controls numbered as the import numbers them, in column order."""
-    listed = [cause.description for cause in hazard.causes] + [cause.source_id for cause in hazard.causes]
+    listed = [cause.description for cause in hazard.causes]
+    listed += [cause.source_id for cause in hazard.causes if cause.source_id]
     details = []
     for control in hazard.controls:
         if control.kind == ControlKind.EXISTING and control.control_type:
@@ -233,14 +243,18 @@ def reads_back_as_shown(hazard: HazardRow, controls: dict[str, list], nones: dic
         details += [control.owner, control.evidence, control.evidence_url, control.source_id]
         details += [text for _, text in control.additional_columns]
     for text in listed + details:
-        if text and (text != text.strip() or len(text) <= NO_ENTRY_CHARS and is_no_entry(text)):
+        if text and (text != text.strip() or len(text) <= NO_ENTRY_CHARS and _short_no_entry(text)):
             return False
-    if any(could_start_item(text) for text in listed) or any("\n" in cause.source_id for cause in hazard.causes):
+    # Searched joined up, as the pattern looks at every line's start (a match across two texts is a false
+    # alarm that only costs the hidden sheet a line).
+    if could_start_item("\n".join(listed)) or any("\n" in cause.source_id for cause in hazard.causes):
         return False
-    if any("\n" in text and layout.CONTROL_LABEL_LINE.search(text) for text in details):
+    if any(layout.CONTROL_LABEL_LINE.search(text) for text in details if "\n" in text):
         return False
     order: list[int] = []
     for key, column in controls.items():
+        if not column and key not in nones:
+            continue
         uncaused = [control.number for control in column if not control.cause_numbers]
         if len(uncaused) + sum(1 for number, _ in no_entries(nones.get(key)) if number is None) > 1:
             return False
@@ -254,6 +268,12 @@ def reads_back_as_shown(hazard: HazardRow, controls: dict[str, list], nones: dic
 NO_ENTRY_CHARS = 20  # longer than any of numbering.NO_ENTRY
 
 
+@functools.lru_cache(maxsize=1024)
+def _short_no_entry(text: str) -> bool:
+    """is_no_entry of a short text, remembered: owners and statuses repeat down a log."""
+    return is_no_entry(text)
+
+
 def _tracked(hazard: HazardRow) -> bool:
     """Whether any control's implementation is recorded (one Proposed by default is not written)."""
     return any(c.implementation_status != ImplementationStatus.PROPOSED for c in hazard.controls)
@@ -263,12 +283,14 @@ def _detail(value: str, name: str) -> str:
     return ImplementationStatus(value).label if name == "implementation_status" else value
 
 
-def _list(row: HazardCells, key: str, items: list[tuple], labels: list[str], what: list[list]) -> str:
-    """A list cell's text from its items' texts (the last element of each item) and prefixes; its layout is
-    noted in `row` for the hidden sheet where the row has one."""
+def _list(row: HazardCells, key: str, items: list[tuple], labels: list[str], what) -> str:
+    """A list cell's text from its items' texts (the last element of each item) and prefixes; its layout
+    (`what()` says what each item is) is noted in `row` for the hidden sheet where the row has one."""
+    if not items:
+        return ""
     if row.layout is None:
-        return "\n".join(label + item[-1] for label, item in zip(labels, items, strict=True))
-    text, recorded = structure.join([(p, item[-1], w) for p, item, w in zip(labels, items, what, strict=True)])
+        return "\n".join([label + item[-1] for label, item in zip(labels, items, strict=True)])
+    text, recorded = structure.join([(p, item[-1], w) for p, item, w in zip(labels, items, what(), strict=True)])
     if recorded:
         row.layout[key] = recorded
     return text
@@ -278,6 +300,10 @@ def _controls_cell(row: HazardCells, key: str, controls, nones: str) -> str:
     """Controls listed under the number of each cause they answer (by cause, then control number), after
     those answering no cause, as bare text; the CSO's entries of none ("2) None", kept by the import) in
     their places, recorded as control 0."""
+    if not nones and row.layout is None:  # the common case, written directly: what the rest gives for it
+        bare = [c.description for c in controls if not c.cause_numbers]
+        listed = sorted((number, c.number, c.description) for c in controls for number in c.cause_numbers)
+        return "\n".join(bare + [f"{number}) {text}" for number, _, text in listed])
     entries = no_entries(nones)
     items = [(None, 0, "", text) for number, text in entries if number is None]
     items += [(None, c.number, c.control_type, c.description) for c in controls if not c.cause_numbers]
@@ -286,7 +312,9 @@ def _controls_cell(row: HazardCells, key: str, controls, nones: str) -> str:
         + [(number, 0, "", text) for number, text in entries if number is not None]
     )
     numbered = [(number, text) for number, _, _, text in items]
-    return _list(row, key, items, prefixes(numbered), [[control, number, kind] for number, control, kind, _ in items])
+    return _list(
+        row, key, items, prefixes(numbered), lambda: [[control, number, kind] for number, control, kind, _ in items]
+    )
 
 
 def _extra_columns(rows: list[HazardCells]) -> list[tuple[str, str]]:
@@ -357,7 +385,7 @@ def _cell(ws, value, style="text"):
             cell.quotePrefix = True
     elif isinstance(value, datetime):
         cell.value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
-    else:
+    elif value is not None:  # an empty cell is written with its style alone
         cell.value = value
     return cell
 
@@ -385,13 +413,19 @@ def _print_on_a4(ws, *, landscape: bool, one_page: bool) -> None:
 def _lines(text: str, width: float) -> int:
     """How many lines `text` takes wrapped in a column `width` wide (each line break starts a new line)."""
     per_line = max(1, int(width * CHARS_PER_WIDTH) - WRAP_SLACK)
+    if "\n" not in text:
+        return -(-len(text) // per_line) or 1
     return sum(-(-len(line) // per_line) or 1 for line in text.split("\n"))
 
 
 def _height(cells) -> float | None:
     """The height in points of a row of (value, column width) that shows every line of its text, or None
     for one line."""
-    lines = max((_lines(value, width) for value, width in cells if isinstance(value, str)), default=1)
+    lines = 1
+    for value, width in cells:
+        # Most cells are short and of one line: counted only when they might not be.
+        if value.__class__ is str and ("\n" in value or len(value) > width * CHARS_PER_WIDTH - WRAP_SLACK - 1):
+            lines = max(lines, _lines(value, width))
     return None if lines == 1 else min(MAX_ROW_POINTS, lines * LINE_POINTS + ROW_PADDING_POINTS)
 
 
