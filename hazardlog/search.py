@@ -14,15 +14,14 @@ impact and actions, then causes and controls).
 import re
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import Case, F, FloatField, Func, Q, TextField, Value, When
+from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
+from django.db.models.functions import Cast
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from hazardlog.models import Hazard
 from hazardlog.sorting import SORT_DIGITS
 
 RANK = "search_rank"
@@ -71,9 +70,10 @@ def is_ranked(queryset) -> bool:
 
 def _reference_boost(query: Query):
     """The hazard whose reference is the query comes first."""
-    return Case(
-        When(reference_key=query.key, then=Value(REFERENCE_BOOST)), default=Value(0.0), output_field=FloatField()
-    )
+    # Floating-point, like the rank they are added to: PostgreSQL would read 1000.0 as numeric and convert the
+    # sum of every match.
+    boost, none = (Cast(Value(number), FloatField()) for number in (REFERENCE_BOOST, 0.0))
+    return Case(When(reference_key=query.key, then=boost), default=none, output_field=FloatField())
 
 
 def _by_substring(queryset, query: Query):
@@ -217,39 +217,46 @@ def _sqlite_highlights(ids: list[int], query: Query) -> dict[int, Highlight]:
         return {row[0]: _highlight(row[1], list(row[2:]), query) for row in cursor.fetchall()}
 
 
-def _unmarked(expression):
-    return Func(expression, Value(START + STOP), Value(""), function="translate")
-
-
-def _children(sql: str):
-    return RawSQL(f"coalesce(({sql}), '')", [])  # noqa: S611 (constant SQL)
-
-
 _CAUSES = (
     "SELECT string_agg(c.description, E'\\n' ORDER BY c.number) FROM hazardlog_cause c"
-    ' WHERE c.hazard_id = "hazardlog_hazard"."id" AND NOT c.withdrawn'
+    " WHERE c.hazard_id = h.id AND NOT c.withdrawn"
 )
 _CONTROLS = (
     "SELECT string_agg(concat_ws(E'\\n', k.description, k.evidence), E'\\n' ORDER BY k.number)"
-    ' FROM hazardlog_control k WHERE k.hazard_id = "hazardlog_hazard"."id" AND NOT k.withdrawn'
+    " FROM hazardlog_control k WHERE k.hazard_id = h.id AND NOT k.withdrawn"
 )
+# Constant SQL, not the ORM: building four headline expressions cost more than running them (make load).
+# Marks already in the text are removed first, so that only the highlighter's marks count. A place is
+# highlighted only when no place before it has a match, since the first place with one gives the snippet
+# (_highlight); OFFSET 0 keeps each LATERAL from being merged into the query above, which would compute it
+# again for each place that refers to it.
+_POSTGRES_HIGHLIGHTS = f"""
+SELECT h.id, n.marked, d.marked, c.marked,
+    CASE WHEN strpos(d.marked || c.marked, %(start)s) > 0 THEN '' ELSE ts_headline(%(config)s::regconfig,
+        translate(coalesce(({_CONTROLS}), ''), %(marks)s, ''), q.query, %(snippet)s) END
+FROM hazardlog_hazard h
+    CROSS JOIN to_tsquery(%(config)s::regconfig, %(query)s) AS q(query)
+    CROSS JOIN LATERAL (SELECT ts_headline(%(config)s::regconfig, translate(h.name, %(marks)s, ''), q.query,
+        %(name)s) AS marked OFFSET 0) AS n
+    CROSS JOIN LATERAL (SELECT ts_headline(%(config)s::regconfig, translate(concat(h.description, E'\\n',
+        h.clinical_impact, E'\\n', h.actions), %(marks)s, ''), q.query, %(snippet)s) AS marked OFFSET 0) AS d
+    CROSS JOIN LATERAL (SELECT CASE WHEN strpos(d.marked, %(start)s) > 0 THEN '' ELSE ts_headline(%(config)s::regconfig,
+        translate(coalesce(({_CAUSES}), ''), %(marks)s, ''), q.query, %(snippet)s) END AS marked OFFSET 0) AS c
+WHERE h.id = ANY(%(ids)s)
+"""  # noqa: S608 (no value in the SQL text: every one is a parameter)
+_SELECTORS = f"StartSel='{START}', StopSel='{STOP}'"
 
 
 def _postgres_highlights(ids: list[int], query: Query) -> dict[int, Highlight]:
-    search_query = _search_query(query)
-    options = {"start_sel": START, "stop_sel": STOP, "config": CONFIG}
-    snippet = {**options, "max_words": 24, "min_words": 8, "max_fragments": 1, "fragment_delimiter": " … "}
-    details = Concat(
-        F("description"), Value("\n"), F("clinical_impact"), Value("\n"), F("actions"), output_field=TextField()
-    )
-    rows = (
-        Hazard.objects.filter(pk__in=ids)
-        .annotate(
-            name_marked=SearchHeadline(_unmarked(F("name")), search_query, highlight_all=True, **options),
-            details_marked=SearchHeadline(_unmarked(details), search_query, **snippet),
-            causes_marked=SearchHeadline(_unmarked(_children(_CAUSES)), search_query, **snippet),
-            controls_marked=SearchHeadline(_unmarked(_children(_CONTROLS)), search_query, **snippet),
-        )
-        .values_list("pk", "name_marked", "details_marked", "causes_marked", "controls_marked")
-    )
-    return {pk: _highlight(name, list(snippets), query) for pk, name, *snippets in rows}
+    parameters = {
+        "config": CONFIG,
+        "marks": START + STOP,
+        "start": START,
+        "query": _tsquery(query),
+        "name": f"{_SELECTORS}, HighlightAll=true",
+        "snippet": f"{_SELECTORS}, MaxWords=24, MinWords=8, MaxFragments=1, FragmentDelimiter=' … '",
+        "ids": ids,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_POSTGRES_HIGHLIGHTS, parameters)
+        return {pk: _highlight(name, list(snippets), query) for pk, name, *snippets in cursor.fetchall()}

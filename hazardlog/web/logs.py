@@ -10,6 +10,7 @@ from hazardlog.access import can, get_log_for_user
 from hazardlog.filters import HazardFilter
 from hazardlog.forms import LogForm
 from hazardlog.models import Role
+from hazardlog.templatetags.hazardlog_tags import rating_tag
 
 HAZARDS_PER_PAGE = 50
 CREATE_PERMISSION = "hazardlog.add_hazardlog"
@@ -61,10 +62,13 @@ def log_detail(request, log_id):
         request.GET, queryset=presenters.hazard_list(log), matrix=matrix, owners=presenters.owners(log)
     )
     page = Paginator(hazard_filter.qs, HAZARDS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = presenters.hazard_rows(page.object_list, matrix)
+    rows = presenters.hazard_rows(page.object_list, matrix, log)
     found = search.highlights(page.object_list, hazard_filter.form.cleaned_data.get("q") or "")
+    # Each rating's tag drawn once for the page, not twice in every row.
+    tags = {rating: rating_tag(rating) for rating in [None, *matrix.ratings.values()]}
     for row in rows:
         row.found = found.get(row.hazard.pk)  # the name and a snippet with the searched words marked
+        row.initial_tag, row.residual_tag = tags[row.initial], tags[row.residual]
     return render(
         request,
         "hazardlog/log_detail.html",
