@@ -23,7 +23,9 @@ def logs_for(user):
 def role_in(user, log) -> str | None:
     if not user.is_authenticated:
         return None
-    return Membership.objects.filter(user=user, log=log).values_list("role", flat=True).first()
+    # Unordered: one membership per user and log, and the model's ordering would join the log to sort it.
+    roles = Membership.objects.filter(user=user, log=log).order_by().values_list("role", flat=True)[:1]
+    return next(iter(roles), None)
 
 
 def can(role: str | None, needed: str) -> bool:

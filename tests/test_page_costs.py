@@ -94,3 +94,10 @@ def test_the_owner_filter_offers_each_owner_of_the_log_once_in_order(signed_in, 
     ]
     # Found from the index one owner after another, not by reading every hazard for DISTINCT.
     assert not [sql for sql in queries_of(signed_in, url) if "DISTINCT" in sql]
+
+
+def test_the_member_s_role_is_read_without_joining_the_log_on_every_page(signed_in, member_log):
+    queries = queries_of(signed_in, reverse("hazardlog:log_detail", args=[member_log.pk]))
+    (role,) = [sql for sql in queries if '"hazardlog_membership"."role"' in sql and "COUNT(" not in sql]
+    # Membership's default ordering (by the log's name and standard) joined and sorted the log for one row.
+    assert "JOIN" not in role and "ORDER BY" not in role
