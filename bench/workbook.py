@@ -51,6 +51,7 @@ from hazardlog.workbook.writer import (
     _headers,
     _height,
     _Workbook,
+    column_styles,
     hazard_cells,
     rating_formula,
     write_nhs_workbook,
@@ -176,7 +177,7 @@ def bench_export(log) -> bytes:
         ]
         for n, row in enumerate(values, layout.FIRST_DATA_ROW)
     ]
-    same = (header, formulas, heights, snapshot.matrix.ratings)
+    same = (header, formulas, heights, column_styles(extra), snapshot.matrix.ratings)
     runs = {
         "same cells": (_openpyxl_same_cells, *same),
         "values": (_openpyxl_values, [header, *values]),
@@ -216,7 +217,7 @@ def bench_export(log) -> bytes:
     return content
 
 
-def _openpyxl_same_cells(header: list[str], rows: list[list], heights: list, ratings) -> bytes:
+def _openpyxl_same_cells(header: list[str], rows: list[list], heights: list, styles: list[str], ratings) -> bytes:
     """openpyxl alone writing the export's Hazard Log cells: the group and header rows in the header style,
     each value with its style (ratings centred, coloured by conditional formatting, one rule per rating),
     every cell of the table including empty ones, the rating cells' formulas as openpyxl writes formulas
@@ -232,7 +233,6 @@ def _openpyxl_same_cells(header: list[str], rows: list[list], heights: list, rat
         group_row.append(column.group if column.group and column.group != previous else None)
         previous = column.group
     group_row += [None] * (len(header) - len(group_row))  # the columns after S have no group
-    rating_columns = {i for i, column in enumerate(layout.HAZARD_COLUMNS) if column.key.endswith("_rating")}
 
     def cell(value, style):
         made = WriteOnlyCell(ws, value)
@@ -244,12 +244,7 @@ def _openpyxl_same_cells(header: list[str], rows: list[list], heights: list, rat
     for number, (row, height) in enumerate(zip(rows, heights, strict=True), layout.FIRST_DATA_ROW):
         if height:
             ws.row_dimensions[number].height = height
-        ws.append(
-            [
-                cell(value, "rating" if i in rating_columns else "text")  # the export colours ratings by rule
-                for i, value in enumerate(row)
-            ]
-        )
+        ws.append([cell(value, style) for value, style in zip(row, styles, strict=True)])
     last = layout.FIRST_DATA_ROW + len(rows) - 1
     letters = [column.letter for column in layout.HAZARD_COLUMNS if column.key.endswith("_rating")]
     for number, _, _, colour in ratings:

@@ -70,6 +70,7 @@ SCALAR_FIELDS = [
     ("actions", "Summary of actions/notes"),
     ("status", "Status"),
     ("status_reason", "Status reason"),
+    ("raised_on", "Date raised"),
     ("additional_columns", "Additional columns"),
 ]
 CONTROL_GROUPS = [
@@ -80,6 +81,13 @@ CONTROL_GROUPS = [
     ("bpc", "Business process change controls"),
 ]
 STAGES = [("initial", "Initial risk"), ("residual", "Residual risk")]
+# An assessment's details as the preview names them: the export's headers ("Initial risk rationale", …).
+DETAIL_LABELS = {
+    (stage, name): dict(layout.EXTRA_COLUMNS)[f"{stage}_{name}"]
+    for stage, _ in STAGES
+    for name in layout.ASSESSMENT_DETAILS
+}
+NO_ASSESSMENT = AssessmentRow(severity="", likelihood="", rating=0)  # the details an absent assessment has
 COVER_LABELS = {key: label for label, key in layout.COVER_FIELDS} | {
     "clinical_safety_officer": layout.COVER_EXTRA_LABELS["clinical_safety_officer"]
 }
@@ -177,6 +185,8 @@ def hazard_changes(old: HazardRow, new: HazardRow, carries: frozenset[str]) -> l
                 before, after = _status_label(before), _status_label(after)
             elif name == "additional_columns":
                 before, after = _render_pairs(before), _render_pairs(after)
+            elif name == "raised_on":
+                before, after = _plain(before), _plain(after)
             changes.append({"field": label, "old": before, "new": after})
     if "causes" in carries:
         before = {c.number: _cause_text(c) for c in old.causes}
@@ -199,6 +209,11 @@ def hazard_changes(old: HazardRow, new: HazardRow, carries: frozenset[str]) -> l
             before is None or (before.severity, before.likelihood) != (after.severity, after.likelihood)
         ):
             changes.append({"field": label, "old": _render_assessment(before), "new": _render_assessment(after)})
+        for name in layout.ASSESSMENT_DETAILS:
+            if f"{stage}.{name}" in carries:
+                was, now = getattr(before or NO_ASSESSMENT, name), getattr(after, name)
+                if was != now:
+                    changes.append({"field": DETAIL_LABELS[stage, name], "old": _plain(was), "new": _plain(now)})
     return changes
 
 
@@ -782,6 +797,7 @@ class _Writer:
         self.reason = reason
         self.table = risk.MatrixTable.load(log.matrix)
         self.when = timezone.now()  # one moment for every history row the import writes
+        self.today = timezone.localdate(self.when)
 
     def _levels(self, assessment):
         severity = self.table.severity_named(assessment.severity)
@@ -844,10 +860,11 @@ class _Writer:
             for stage in ("initial", "residual"):
                 if (assessment := getattr(row, stage)) is not None:
                     severity, likelihood, rating = self._levels(assessment)
-                    assessments.append((h, stage, severity.id, likelihood.id, rating.id))
+                    details = [getattr(assessment, name) for name in layout.ASSESSMENT_DETAILS]
+                    assessments.append((h, stage, severity.id, likelihood.id, rating.id, *details))
         self._insert(
             RiskAssessment,
-            ["hazard_id", "stage", "severity_id", "likelihood_id", "rating_id"],
+            ["hazard_id", "stage", "severity_id", "likelihood_id", "rating_id", *layout.ASSESSMENT_DETAILS],
             assessments,
             ("hazard_id", "stage"),
         )
@@ -870,6 +887,7 @@ class _Writer:
             row.status_reason
             or ("" if row.status == HazardStatus.OPEN else _status_reason(row.status, self.file_name)),
             [list(pair) for pair in row.additional_columns],
+            row.raised_on or self.today,  # without a date in the file: the day of the import, as a new hazard has
             0,  # the revision, until the hazard's rows are written
         )
 
@@ -924,7 +942,8 @@ class _Writer:
                 self._update_controls(hazard, row, group, "controls.details" in carries, active_causes, new_numbers)
         for stage, _ in STAGES:
             if stage in carries:
-                self._update_assessment(hazard, stage, getattr(row, stage))
+                details = [name for name in layout.ASSESSMENT_DETAILS if f"{stage}.{name}" in carries]
+                self._update_assessment(hazard, stage, getattr(row, stage), details)
 
     def _update_fields(self, hazard, row, carries) -> None:
         changed = False
@@ -1012,14 +1031,19 @@ class _Writer:
             old.withdrawn, old.withdrawn_reason = True, f"Not in the imported workbook {self.file_name}."
             self._save(old)
 
-    def _update_assessment(self, hazard, stage: str, row) -> None:
+    def _update_assessment(self, hazard, stage: str, row, details: list[str]) -> None:
+        """The stage's levels, and those of its details (rationale, assessor, date) the file carries."""
         assessment = next((a for a in hazard.assessments.all() if a.stage == stage), None)
         severity, likelihood, _ = self._levels(row)
         if assessment is None:
             assessment = RiskAssessment(hazard=hazard, stage=stage)
-        elif (assessment.severity_id, assessment.likelihood_id) == (severity.id, likelihood.id):
+        elif (assessment.severity_id, assessment.likelihood_id) == (severity.id, likelihood.id) and all(
+            getattr(assessment, name) == getattr(row, name) for name in details
+        ):
             return
         assessment.severity, assessment.likelihood = severity, likelihood
+        for name in details:
+            setattr(assessment, name, getattr(row, name))
         self._save(assessment)
 
 
@@ -1037,6 +1061,7 @@ HAZARD_COLUMNS = [
     "status",
     "status_reason",
     "additional_columns",
+    "raised_on",
     "revision",
 ]
 CONTROL_COLUMNS = [

@@ -8,6 +8,7 @@ import io
 import itertools
 import re
 import zipfile
+from datetime import date, datetime
 
 import openpyxl
 import pytest
@@ -48,22 +49,10 @@ def new_log(matrix, standard=Standard.DCB0129) -> HazardLog:
 
 def stored(log) -> dict:
     """What the log holds and its export carries: everything but the log's name and standard (which log it
-    is), its approved issues (the log's own record, not data a workbook brings), the date each hazard was
-    raised and the assessments' rationale and assessor (not exported: see the README's table)."""
+    is) and its approved issues (the log's own record, not data a workbook brings). The date each hazard was
+    raised and the assessments' rationale, assessor and date are compared too."""
     snapshot = build_snapshot(log)
-    hazards = [
-        dataclasses.replace(
-            hazard,
-            raised_on=None,
-            **{
-                stage: dataclasses.replace(assessment, rationale="", assessed_by="", assessed_at=None)
-                for stage in ("initial", "residual")
-                if (assessment := getattr(hazard, stage)) is not None
-            },
-        )
-        for hazard in snapshot.hazards
-    ]
-    data = to_json(dataclasses.replace(snapshot, hazards=tuple(hazards), issues=()))
+    data = to_json(dataclasses.replace(snapshot, issues=()))
     for name in ("name", "standard"):
         data.pop(name)
     return data
@@ -196,6 +185,10 @@ levels = st.tuples(
     st.sampled_from(["Very low", "Low", "Medium", "High", "Very high"]),
 )
 HAZARD_HEADERS = ["Review date", "Clinical area", "Column V", "Linked incident"]
+# Dates a spreadsheet holds as dates (Excel's calendar starts in 1900).
+days = st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31))
+# An assessment's rationale, assessor and date, each often empty.
+assessment_details = st.tuples(optional_texts, st.one_of(st.just(""), short_texts), st.one_of(st.none(), days))
 CONTROL_HEADERS = ["Action due", "Review date", "Verified by"]
 
 
@@ -241,6 +234,9 @@ def hazards(draw, reference: str):
         "controls": controls,
         "initial": draw(st.one_of(st.none(), levels)),
         "residual": draw(st.one_of(st.none(), levels)),
+        "raised_on": draw(days),
+        "initial_details": draw(assessment_details),
+        "residual_details": draw(assessment_details),
     }
 
 
@@ -260,6 +256,7 @@ def make_log(matrix, generated) -> HazardLog:
             **{key: data[key] for key in ("reference", "name", "description", "clinical_impact", "hazard_type")},
             **{key: data[key] for key in ("owner", "actions", "status", "status_reason")},
             additional_columns=[list(pair) for pair in data["additional"]],
+            **({"raised_on": data["raised_on"]} if "raised_on" in data else {}),
         )
         causes = {
             n: Cause.objects.create(hazard=hazard, number=n, description=text, source_id=source_id)
@@ -284,7 +281,10 @@ def make_log(matrix, generated) -> HazardLog:
             made.causes.set([causes[n] for n in control["answers"]])
         for stage in ("initial", "residual"):
             if data[stage]:
-                factories.assess(hazard, stage, *data[stage])
+                assessment = factories.assess(hazard, stage, *data[stage])
+                details = data.get(f"{stage}_details", ("", "", None))
+                assessment.rationale, assessment.assessed_by, assessment.assessed_at = details
+                assessment.save()
     return log
 
 
@@ -336,7 +336,15 @@ def test_text_that_looks_like_a_list_comes_back_exactly_with_no_mark_added(matri
 def test_every_field_goes_where_the_readme_table_says(log, user):
     hazard = factories.make_hazard(log, "H1", hazard_type="Clinical decision", status="closed", status_reason="Done")
     hazard.additional_columns = [["Review date", "2027-01-01"]]
+    hazard.raised_on = date(2020, 7, 7)
     hazard.save()
+    for stage, details in (
+        ("initial", ("Seen in testing", "Dr A Clinician", date(2020, 7, 8))),
+        ("residual", ("After the design control", "Dr B Clinician", date(2021, 1, 31))),
+    ):
+        assessment = hazard.assessments.get(stage=stage)
+        assessment.rationale, assessment.assessed_by, assessment.assessed_at = details
+        assessment.save()
     cause = hazard.causes.get(number=1)
     cause.source_id = "0101"
     cause.save()
@@ -349,7 +357,14 @@ def test_every_field_goes_where_the_readme_table_says(log, user):
     row = {sheet.cell(2, c).value: sheet.cell(3, c).value for c in range(20, sheet.max_column + 1)}
     assert row == {
         "Hazard type": "Clinical decision",
+        "Date raised": datetime(2020, 7, 7),
         "Status reason": "Done",
+        "Initial risk rationale": "Seen in testing",
+        "Initial risk assessed by": "Dr A Clinician",
+        "Initial risk assessment date": datetime(2020, 7, 8),
+        "Residual risk rationale": "After the design control",
+        "Residual risk assessed by": "Dr B Clinician",
+        "Residual risk assessment date": datetime(2021, 1, 31),
         "Cause ids": "1) 0101",
         "Control ids": "Control 2: 010101",
         "Control owner": "Control 2: Supplier",
@@ -359,7 +374,7 @@ def test_every_field_goes_where_the_readme_table_says(log, user):
         "Review date": "2027-01-01",
         "Action due": "Control 2: March",
     }
-    assert [sheet.cell(2, c).column_letter for c in (20, 29)] == ["T", "AC"]
+    assert [sheet.cell(2, c).column_letter for c in (20, 36)] == ["T", "AJ"]
     assert_round_trips(log, user)
 
 

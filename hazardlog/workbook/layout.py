@@ -120,7 +120,14 @@ CAUSE_IDS_HEADER = "Cause ids"
 # `Control 3: Supplier`, named by the control's number (the hazard page's "Control 3").
 EXTRA_COLUMNS = [
     ("hazard_type", "Hazard type"),
+    ("raised_on", "Date raised"),
     ("status_reason", "Status reason"),
+    ("initial_rationale", "Initial risk rationale"),
+    ("initial_assessed_by", "Initial risk assessed by"),
+    ("initial_assessed_at", "Initial risk assessment date"),
+    ("residual_rationale", "Residual risk rationale"),
+    ("residual_assessed_by", "Residual risk assessed by"),
+    ("residual_assessed_at", "Residual risk assessment date"),
     ("cause_ids", CAUSE_IDS_HEADER),
     ("control_ids", "Control ids"),
     ("control_owner", "Control owner"),
@@ -136,6 +143,10 @@ CONTROL_DETAIL_COLUMNS = {
     "evidence": "evidence",
     "evidence_url": "evidence_url",
 }
+# The assessment fields among them (AssessmentRow's, each column keyed "<stage>_<field>"), and the columns that
+# hold dates: written as date cells, read as dates.
+ASSESSMENT_DETAILS = ("rationale", "assessed_by", "assessed_at")
+DATE_COLUMNS = {"raised_on", "initial_assessed_at", "residual_assessed_at"}
 EXTRA_WIDTH = 20
 
 # Entries of a control column that say there is none ("2) None": no design control answers cause 2) are no
@@ -194,6 +205,13 @@ HEADER_SYNONYMS = {
     "implementation_status": ["implementation status"],
     "evidence": ["evidence"],
     "evidence_url": ["evidence link"],
+    "raised_on": ["date raised", "date identified", "date added", "date logged", "raised on"],
+    "initial_rationale": ["initial risk rationale", "initial rationale"],
+    "initial_assessed_by": ["initial risk assessed by", "initial assessed by", "initial assessor"],
+    "initial_assessed_at": ["initial risk assessment date", "initial assessment date", "initial assessed on"],
+    "residual_rationale": ["residual risk rationale", "residual rationale"],
+    "residual_assessed_by": ["residual risk assessed by", "residual assessed by", "residual assessor"],
+    "residual_assessed_at": ["residual risk assessment date", "residual assessment date", "residual assessed on"],
 }
 _SYNONYM_INDEX = {normalise_label(text): key for key, texts in HEADER_SYNONYMS.items() for text in texts}
 
@@ -202,6 +220,20 @@ _SYNONYM_INDEX = {normalise_label(text): key for key, texts in HEADER_SYNONYMS.i
 # punctuation): each is (key, words that must all appear, as word starts; "$" ends a whole word). Real
 # logs reword headers ("Suggested actions to mitigate hazard", "Initial Consequence rating", "Hazard name+C:D+C:D").
 HEADER_MEANINGS = [
+    # Before the stage's risk rules, which "Initial risk rationale" would otherwise meet. "date" alone (a review
+    # date, a target date, the date closed) is no field: only with a word that says the hazard was raised.
+    ("initial_rationale", ("initial", "rational")),
+    ("initial_assessed_at", ("initial", "assess", "date")),
+    ("initial_assessed_by", ("initial", "assess", "by$")),
+    ("initial_assessed_by", ("initial", "assessor")),
+    ("residual_rationale", ("residual", "rational")),
+    ("residual_assessed_at", ("residual", "assess", "date")),
+    ("residual_assessed_by", ("residual", "assess", "by$")),
+    ("residual_assessed_by", ("residual", "assessor")),
+    ("raised_on", ("date", "raised")),
+    ("raised_on", ("date", "identif")),
+    ("raised_on", ("date", "added")),
+    ("raised_on", ("date", "logged")),
     ("suggested_actions", ("suggest", "action")),
     ("suggested_actions", ("action", "mitigat")),
     ("suggested_actions", ("action", "reduc")),

@@ -124,7 +124,9 @@ class ParsedHazard:
     row: int  # the sheet row the hazard starts on
     # What the file says about this hazard: HazardRow field names, and "controls.<kind or type>" for
     # each control column present ("controls.existing", "controls.design", …), "controls.details" when
-    # controls carry owner, implementation status and evidence. Fields not carried are left unchanged.
+    # controls carry owner, implementation status and evidence; "initial" and "residual" for each assessment,
+    # with "initial.rationale", "initial.assessed_by", … for each of its details the sheet has a column for.
+    # Fields not carried are left unchanged.
     carries: frozenset[str]
     columns: dict[str, str] = field(default_factory=dict)  # field → column letter, for messages
 
@@ -806,6 +808,7 @@ class _SheetReader:
                 self.warning(
                     row, f"{stage}_rating", f"The {stage} risk rating has no severity or likelihood; it was ignored."
                 )
+            self._details_without_assessment(row, stage)
             return None
         severity = self._level(row, f"{stage}_severity", severity_text, self.severities, "severity")
         likelihood = self._level(row, f"{stage}_likelihood", likelihood_text, self.likelihoods, "likelihood")
@@ -813,7 +816,65 @@ class _SheetReader:
             return None
         rating = self.matrix.rating_for(severity, likelihood)
         self._check_rating(row, stage, severity, likelihood, rating)
-        return AssessmentRow(severity=severity, likelihood=likelihood, rating=rating)
+        return AssessmentRow(
+            severity=severity,
+            likelihood=likelihood,
+            rating=rating,
+            rationale=self.text(row, f"{stage}_rationale"),
+            assessed_by=self.text(row, f"{stage}_assessed_by", SHORT_TEXT_MAX_CHARS),
+            assessed_at=self.day(row, f"{stage}_assessed_at"),
+        )
+
+    def _details_without_assessment(self, row: int, stage: str) -> None:
+        """A rationale, assessor or date on a row with no assessment at that stage: nothing can hold it, so
+        the cell is named, never dropped without a word nor made into an assessment."""
+        for name in layout.ASSESSMENT_DETAILS:
+            key = f"{stage}_{name}"
+            if (col := self.columns.get(key)) is None or not _as_text(self.raw(row, key)):
+                continue
+            why = f"row {row} has no {stage} assessment (no {stage} severity or likelihood) to hold it"
+            self.dropped[(row, col)] = why
+            self.warning(
+                row,
+                col,
+                f"{get_column_letter(col)}{row} ({LABELS[key]}) has a value, but {why}; it was not imported. Fill "
+                f"in the {stage} severity and likelihood, or clear the cell.",
+            )
+
+    def day(self, row: int, key: str) -> date | None:
+        """A date column's cell: a date cell, or a date typed as text (YYYY-MM-DD, or UK as 07/07/2020 or
+        07.07.2020); anything else is an error naming the cell."""
+        text = self.text(row, key)
+        if not text:
+            return None
+        day = _as_date(self.raw(row, key))
+        if day is None:
+            col = self.columns[key]
+            self.dropped[(row, col)] = "is not a date"
+            self.error(
+                row,
+                col,
+                f"{get_column_letter(col)}{row} ({LABELS[key]}): '{_short(text)}' is not a date. Type it as "
+                "DD/MM/YYYY, or format the cell as a date in Excel.",
+            )
+        return day
+
+    def raised_on(self, row: int, reference: str) -> date | None:
+        """The date the hazard was raised, where the sheet has the column. An empty cell is said: a new hazard
+        is dated the day of the import (as without the column), an existing one keeps its date."""
+        col = self.columns.get("raised_on")
+        if col is None:
+            return None
+        if not _as_text(self.raw(row, "raised_on")) and (row, col) not in self.grid.formulas:
+            self.warning(
+                row,
+                col,
+                f"{get_column_letter(col)}{row} ({LABELS['raised_on']}) is empty for hazard {reference}: a new hazard "
+                "is dated the day of the import (an existing hazard keeps its date). Fill in the date it was raised "
+                "to keep it.",
+            )
+            return None
+        return self.day(row, "raised_on")
 
     def _level(self, row, key, text, levels: dict[str, str], what: str) -> str | None:
         if not text:
@@ -1058,6 +1119,7 @@ class _SheetReader:
                 residual=self.assessment(row, "residual"),
                 additional_columns=self.additional(row) + (self._no_entries(row) if cut is None else ()),
                 status_reason=self.text(row, "status_reason"),
+                raised_on=self.raised_on(row, reference),
             )
             hazard, details = self._as_exported(row, hazard, record, cut)
             carries = self._carried("description", "clinical_impact", "hazard_type", "owner", "actions", "causes")
@@ -1279,6 +1341,7 @@ class _SheetReader:
                 actions=self.text(row, "suggested_actions") or self.text(row, "actions"),
                 causes=self.causes(row),
                 additional_columns=self.additional(row),
+                raised_on=self.raised_on(row, reference),
             )
             carries = self._carried("description", "clinical_impact", "hazard_type", "causes")
             carries |= {"additional_columns"} if self.kept else set()
@@ -1352,12 +1415,20 @@ class _SheetReader:
         name = self._hazard_value(rows, "name", NAME_MAX_CHARS)
         if not name:
             self.error(first, "name", f"Hazard {reference} has no hazard name; enter one.")
+        raised_row = self._first_row_with(rows, "raised_on")
+        raised_on = self.raised_on(raised_row, reference)
+        self._consistent(rows, raised_row, ("raised_on",), f"'{LABELS['raised_on']}'")
         stages = {}
         for stage in ("initial", "residual"):
             keys = (f"{stage}_severity", f"{stage}_likelihood")
             stage_row = self._first_row_with(rows, *keys)
             stages[stage] = self.assessment(stage_row, stage)
-            self._consistent(rows, stage_row, keys, f"{stage} assessment")
+            if stages[stage] is None:  # the details of any row of the hazard then have nothing to hold them
+                for row in rows:
+                    if row != stage_row:
+                        self._details_without_assessment(row, stage)
+            details = tuple(f"{stage}_{name}" for name in layout.ASSESSMENT_DETAILS)
+            self._consistent(rows, stage_row, keys + details, f"{stage} assessment")
         causes, cause_of_row, cause_ids = self._number_causes(rows)
         # (kind, type, text, owner, status, evidence, additional columns) → (cause numbers, source ids)
         controls: dict[tuple, tuple[list[int], list[str]]] = {}
@@ -1408,6 +1479,7 @@ class _SheetReader:
             initial=stages["initial"],
             residual=stages["residual"],
             additional_columns=hazard_columns,
+            raised_on=raised_on,
         )
         carries = self._carried("description", "clinical_impact", "hazard_type", "owner", "actions", "causes")
         carries |= {f"controls.{t}" for t in ("design", "test", "training", "bpc")} | {"controls.details"}
@@ -1541,10 +1613,14 @@ class _SheetReader:
 
     def _parsed(self, hazard: HazardRow, row: int, carries: set[str]) -> ParsedHazard:
         carries = carries | {"reference", "name"}
-        if hazard.initial is not None:
-            carries.add("initial")
-        if hazard.residual is not None:
-            carries.add("residual")
+        if hazard.raised_on is not None:
+            carries.add("raised_on")
+        for stage in STAGES:
+            if getattr(hazard, stage) is not None:
+                # "initial", and "initial.rationale" … for each detail the sheet has a column for.
+                carries.add(stage)
+                details = (name for name in layout.ASSESSMENT_DETAILS if f"{stage}_{name}" in self.columns)
+                carries |= {f"{stage}.{name}" for name in details}
         return ParsedHazard(
             hazard=hazard,
             row=row,

@@ -177,7 +177,10 @@ def hazard_cells(hazard: HazardRow) -> HazardCells:
             values[f"{stage}_rating"] = assessment.rating
     row.values = [values.get(key) or None for key in _COLUMN_KEYS]
 
-    extra = {"hazard_type": hazard.hazard_type, "status_reason": hazard.status_reason}
+    extra = {"hazard_type": hazard.hazard_type, "status_reason": hazard.status_reason, "raised_on": hazard.raised_on}
+    for stage, assessment in (("initial", hazard.initial), ("residual", hazard.residual)):
+        for name in layout.ASSESSMENT_DETAILS:
+            extra[f"{stage}_{name}"] = getattr(assessment, name) if assessment is not None else None
     ids = [(cause.number, cause.source_id) for cause in hazard.causes if cause.source_id]
     extra["cause_ids"] = _list(row, "cause_ids", ids, prefixes(ids), lambda: [[n] for n, _ in ids])
     ordered = sorted(hazard.controls, key=lambda control: control.number)
@@ -587,6 +590,12 @@ def _headers(extra: list[tuple[str, str]]) -> list[str]:
 RATING_COLUMNS = {i for i, column in enumerate(layout.HAZARD_COLUMNS) if column.key.endswith("_rating")}
 
 
+def column_styles(extra: list[tuple[str, str]]) -> list[str]:
+    """The style of each column's cells on the Hazard Log sheet, A to S then the columns after S."""
+    styles = ["rating" if i in RATING_COLUMNS else "text" for i in range(len(layout.HAZARD_COLUMNS))]
+    return styles + ["date" if key in layout.DATE_COLUMNS else "text" for key, _ in extra]
+
+
 def rating_formula(stage: str, row: int) -> str:
     """The template's rating formula (NRL Hazard Log V1.7), without its slip of reading the residual
     likelihood for the initial rating: the matrix's rating for the row's severity and likelihood."""
@@ -625,12 +634,13 @@ def _hazard_log(ws, snapshot: LogSnapshot, rows: list[HazardCells], extra: list[
         ws.row_dimensions[layout.HEADER_ROW].height = height
     ws.append([_cell(ws, header, "header") for header in headers])
 
+    styles = column_styles(extra)
     for number, hazard in enumerate(rows, layout.FIRST_DATA_ROW):
         row = hazard.values + [hazard.extra.get(column) for column in extra]
         if height := _height(zip(row, widths, strict=True)):
             ws.row_dimensions[number].height = height
         # Empty cells are written too, so that every cell of the table has its border on paper.
-        ws.append([_cell(ws, value, "rating" if i in RATING_COLUMNS else "text") for i, value in enumerate(row)])
+        ws.append([_cell(ws, value, style) for value, style in zip(row, styles, strict=True)])
 
     last = layout.HEADER_ROW + len(rows)
     ws.auto_filter.ref = f"A{layout.HEADER_ROW}:{(extra_letters or [columns[-1].letter])[-1]}{last}"
