@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # intcomma: "10,000 hazards", as the NHS style guide writes numbers
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "crispy_forms",

@@ -124,3 +124,29 @@ def test_only_a_cso_edits_the_cover_details(client, member_log, django_user_mode
     Membership.objects.create(log=member_log, user=editor, role=Role.EDITOR)
     client.force_login(editor)
     assert client.get(reverse("hazardlog:log_edit", args=[member_log.pk])).status_code == 403
+
+
+def test_counts_of_a_thousand_or_more_are_written_with_a_comma(client, member_log, user):
+    # As the NHS style guide writes numbers: "1,001 hazards", not "1001 hazards".
+    from simple_history.utils import bulk_create_with_history
+
+    from hazardlog.models import Hazard
+    from hazardlog.sorting import sort_text
+    from hazardlog.text import reference_key
+
+    references = [f"H{n}" for n in range(1, 1002)]
+    bulk_create_with_history(
+        [
+            Hazard(log=member_log, reference=r, reference_key=reference_key(r), reference_sort=sort_text(r), name="x")
+            for r in references
+        ],
+        Hazard,
+        default_change_reason="Test data",
+    )
+    client.force_login(user)
+    logs = " ".join(client.get(reverse("hazardlog:log_list")).content.decode().split())
+    assert "1,001 in all: 1,001 open" in logs
+    assert "× 1,001" in logs  # not assessed
+    hazards = client.get(reverse("hazardlog:log_detail", args=[member_log.pk]), {"page": 21})
+    hazards = " ".join(hazards.content.decode().split())
+    assert "Showing 1,001 to 1,001 of 1,001 hazards" in hazards
