@@ -195,7 +195,8 @@ def bench_export(log) -> bytes:
     content = export(log, "nhs")[0]
 
     same, bare = median["same cells"], median["values"]
-    print(f"NHS workbook, {len(snapshot.hazards):,} hazards × 19 columns, median of {REPEATS} alternating runs")
+    columns = f"{len(header)} columns (A to S and {len(extra)} after S)"
+    print(f"NHS workbook, {len(snapshot.hazards):,} hazards × {columns}, median of {REPEATS} alternating runs")
     print(f"  {'':<58}{'time':>7}{'÷ same cells':>14}{'÷ values':>10}{'peak memory':>13}")
     for label, what in (
         ("openpyxl alone, write-only: the same cells (styled)", "same cells"),
