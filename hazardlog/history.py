@@ -415,7 +415,10 @@ class _BulkCursor:
         return f"${self.count}" if self.postgresql else "%s"
 
     def marks(self, n: int) -> str:
-        return ", ".join(self.mark() for _ in range(n))
+        if not self.postgresql:
+            return ", ".join(["%s"] * n)
+        first, self.count = self.count + 1, self.count + n  # no statement has more than 65,535 (the protocol's limit)
+        return ", ".join(_NUMBERED[first : first + n])
 
     def ids_in(self, column: str, ids: list) -> tuple[str, list]:
         """`column` among `ids`: one array parameter on PostgreSQL, a list of them on SQLite."""
@@ -427,6 +430,10 @@ class _BulkCursor:
         self.count = 0  # the next statement's placeholders start again at $1
         self.cursor.execute(sql, params)
         return self.cursor
+
+
+# PostgreSQL's placeholders $1 … $65535, made once: a 5,000-hazard import writes half a million of them.
+_NUMBERED = [f"${i}" for i in range(65_536)]
 
 
 def _placeholder(field, mark: str) -> str:
