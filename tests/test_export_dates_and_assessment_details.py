@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from django.utils import timezone
 
 from hazardlog.imports import confirm_import, preview_import
 from hazardlog.models import Hazard, ImportStatus
@@ -245,7 +246,7 @@ def test_without_a_date_raised_column_a_new_hazard_is_dated_today_and_an_existin
     assert not [c for c in changes["H1"] if c["field"] == "Date raised"]
     confirm_import(record, user)
     assert Hazard.objects.get(log=log, reference="H1").raised_on == date(2018, 1, 1)
-    assert Hazard.objects.get(log=log, reference="H2").raised_on == record.applied_at.date()
+    assert Hazard.objects.get(log=log, reference="H2").raised_on == timezone.localdate(record.applied_at)
 
 
 def test_re_importing_our_own_export_changes_nothing(log, user):
@@ -287,3 +288,68 @@ def test_a_changed_date_or_detail_in_the_file_is_an_update_shown_in_the_preview_
     )
     assert h2.assessments.get(stage="initial").assessed_at == date(2022, 1, 1)
     assert initial.history.first().history_change_reason.startswith("Imported from edited.xlsx")
+
+
+# Found in review -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kept", ["Date identified", "Initial rationale"])
+def test_an_export_holding_a_column_kept_before_its_header_was_known_re_imports(log, user, kept):
+    # An import before these fields kept "Date identified" or "Initial rationale" as an additional column; the
+    # export now writes our own column for the field too, and the workbook must still come back unchanged.
+    hazard = factories.make_hazard(log, "H1", raised_on=date(2019, 3, 4), additional_columns=[[kept, "as typed"]])
+    assessment = hazard.assessments.get(stage="initial")
+    assessment.rationale = "Rated on the pilot's incidents"
+    assessment.save()
+    record = preview_import(log, "ours.xlsx", write_nhs_workbook(build_snapshot(log)), user)
+    assert record.status == ImportStatus.PREVIEWED, record.report
+    assert record.counts["update"] == 0 and record.counts["create"] == 0
+    confirm_import(record, user)
+    hazard.refresh_from_db()
+    assert hazard.additional_columns == [[kept, "as typed"]] and hazard.raised_on == date(2019, 3, 4)
+
+
+def test_a_second_date_raised_column_is_kept_not_refused():
+    parsed = read(with_columns(["Date identified", "Date logged"], ["07/07/2020", "08/07/2020"]))
+    (hazard,) = parsed.hazards
+    assert hazard.hazard.raised_on == date(2020, 7, 7)
+    assert hazard.hazard.additional_columns == (("Date logged", "08/07/2020"),)
+
+
+def test_a_control_s_date_is_not_read_as_the_hazard_s_date_raised():
+    headers = ["Hazard Number", "Hazard Name", "Possible Causes", "Additional Controls", "Control Type"]
+    rows = [
+        ["H1", "Wrong patient", "0101 Wrong record", "010101 Check", "Design", "07/07/2020"],
+        ["H1", "Wrong patient", "0102 Stale cache", "010201 Expire", "Test", "09/09/2021"],
+    ]
+    parsed = read(workbook(rows, headers=[*headers, "Date control added"]))
+    (hazard,) = parsed.hazards
+    assert hazard.hazard.raised_on is None
+    dates = [control.additional_columns for control in hazard.hazard.controls]
+    assert dates == [(("Date control added", "07/07/2020"),), (("Date control added", "09/09/2021"),)]
+    assert parsed.tally.not_imported == []
+
+
+def test_the_consumer_layout_keeps_assessment_details_it_has_no_assessment_for():
+    headers = ["Hazard Number", "Hazard Name", "Possible Causes", "Initial rationale", "Residual assessor"]
+    parsed = read(workbook([["H1", "Wrong patient", "Cause", "Why it is rated so", "Dr R"]], headers=headers))
+    assert parsed.layout == CONSUMER
+    (hazard,) = parsed.hazards
+    assert hazard.hazard.additional_columns == (
+        ("Initial rationale", "Why it is rated so"),
+        ("Residual assessor", "Dr R"),
+    )
+    assert parsed.tally.additional == 4 and parsed.tally.not_imported == []  # two headers, two values
+
+
+def test_a_detail_given_on_a_hazard_s_first_row_only_is_no_difference():
+    headers = ["Hazard Number", "Hazard Name", "Possible Causes", "Additional Controls", "Control Type"]
+    headers += ["Initial Severity", "Initial Likelihood", "Initial risk rationale"]
+    rows = [
+        ["H1", "Wrong patient", "0101 Wrong record", "010101 Check", "Design", "Major", "Low", "Why"],
+        ["H1", "Wrong patient", "0102 Stale cache", "010201 Expire", "Test", "Major", "Low", None],
+    ]
+    parsed = read(workbook(rows, headers=headers))
+    assert parsed.layout == PER_CONTROL
+    assert parsed.hazards[0].hazard.initial.rationale == "Why"
+    assert not [m for m in said(parsed, "warning") if "differs" in m] and parsed.tally.not_imported == []

@@ -147,6 +147,10 @@ CONTROL_DETAIL_COLUMNS = {
 # hold dates: written as date cells, read as dates.
 ASSESSMENT_DETAILS = ("rationale", "assessed_by", "assessed_at")
 DATE_COLUMNS = {"raised_on", "initial_assessed_at", "residual_assessed_at"}
+# Columns a workbook may give twice (e.g. "Date raised" and "Date identified", or a column an earlier import kept
+# before its header was known): the first feeds the field, the others are kept as additional columns, rather
+# than the workbook refused as it is for two columns of the template's own.
+REPEATABLE = {"raised_on"} | {f"{stage}_{name}" for stage in ("initial", "residual") for name in ASSESSMENT_DETAILS}
 EXTRA_WIDTH = 20
 
 # Entries of a control column that say there is none ("2) None": no design control answers cause 2) are no
@@ -205,7 +209,21 @@ HEADER_SYNONYMS = {
     "implementation_status": ["implementation status"],
     "evidence": ["evidence"],
     "evidence_url": ["evidence link"],
-    "raised_on": ["date raised", "date identified", "date added", "date logged", "raised on"],
+    # Only these wordings: by their words alone, "Date control added" or "Date action identified" would read
+    # as the hazard's date.
+    "raised_on": [
+        "date raised",
+        "date identified",
+        "date added",
+        "date logged",
+        "raised on",
+        "date hazard raised",
+        "date hazard identified",
+        "date hazard added",
+        "date hazard logged",
+        "hazard raised date",
+        "hazard identified date",
+    ],
     "initial_rationale": ["initial risk rationale", "initial rationale"],
     "initial_assessed_by": ["initial risk assessed by", "initial assessed by", "initial assessor"],
     "initial_assessed_at": ["initial risk assessment date", "initial assessment date", "initial assessed on"],
@@ -230,10 +248,6 @@ HEADER_MEANINGS = [
     ("residual_assessed_at", ("residual", "assess", "date")),
     ("residual_assessed_by", ("residual", "assess", "by$")),
     ("residual_assessed_by", ("residual", "assessor")),
-    ("raised_on", ("date", "raised")),
-    ("raised_on", ("date", "identif")),
-    ("raised_on", ("date", "added")),
-    ("raised_on", ("date", "logged")),
     ("suggested_actions", ("suggest", "action")),
     ("suggested_actions", ("action", "mitigat")),
     ("suggested_actions", ("action", "reduc")),

@@ -622,7 +622,7 @@ class _SheetReader:
                     key = f"initial_{key}"
                 else:
                     key = f"residual_{key}"
-            if key in self.columns and not (exact and known[key]):
+            if key in self.columns and not (exact and known[key] and key not in layout.REPEATABLE):
                 first = get_column_letter(self.columns[key])
                 self._keep(col, text, f"('{text}') reads like {LABELS.get(key, key)}, which column {first} feeds")
                 continue
@@ -1327,6 +1327,12 @@ class _SheetReader:
             col = self.columns.pop("actions")
             self._keep(col, self.grid.header[col].strip(), "is a second actions column")
             self.kept = dict(sorted(self.kept.items()))
+        # This layout has no risk assessment: an assessment's rationale, assessor or date is kept with the hazard.
+        for key in [key for key in self.columns if key.startswith(("initial_", "residual_"))]:
+            col = self.columns.pop(key)
+            self.sources = [source for source in self.sources if source["column"] != get_column_letter(col)]
+            self._keep(col, self.grid.header[col].strip(), "has no risk assessment to go with in this layout")
+        self.kept = dict(sorted(self.kept.items()))
         self._no_status_column()
         for row in self._data_rows():
             reference = self._start(row, seen)
@@ -1427,8 +1433,10 @@ class _SheetReader:
                 for row in rows:
                     if row != stage_row:
                         self._details_without_assessment(row, stage)
-            details = tuple(f"{stage}_{name}" for name in layout.ASSESSMENT_DETAILS)
-            self._consistent(rows, stage_row, keys + details, f"{stage} assessment")
+            self._consistent(rows, stage_row, keys, f"{stage} assessment")
+            for detail in layout.ASSESSMENT_DETAILS:  # each alone: a detail left blank on later rows is no difference
+                key = f"{stage}_{detail}"
+                self._consistent(rows, stage_row, (key,), f"'{LABELS.get(key, key)}'")
         causes, cause_of_row, cause_ids = self._number_causes(rows)
         # (kind, type, text, owner, status, evidence, additional columns) → (cause numbers, source ids)
         controls: dict[tuple, tuple[list[int], list[str]]] = {}
