@@ -231,6 +231,8 @@ def _postgres_databases() -> dict[str, str]:
     variants = {
         "PostgreSQL": [],
         "PostgreSQL with 0008's revision triggers, as before 0013": revision_0008,
+        # Since migration 0014 the import computes its new hazards' documents itself, triggers or not: this
+        # measures the triggers' cost on the statements that write causes and controls.
         "PostgreSQL without the search index triggers (0012)": None,  # found in the database
     }
     databases = {}

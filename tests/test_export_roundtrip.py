@@ -594,3 +594,19 @@ def test_an_evidence_link_that_is_not_a_web_address_is_refused_naming_the_cell(l
     errors = [m["message"] for m in record.report["messages"] if m["level"] == "error"]
     assert any(target.coordinate in m and "not a web address" in m for m in errors), errors
     assert not Control.objects.filter(hazard__log=copy).exists()
+
+
+def test_a_cause_that_reads_none_comes_back_without_a_warning(log, user):
+    hazard = factories.make_hazard(log, "H1", causes=1)
+    cause = Cause.objects.get(hazard=hazard, number=1)
+    cause.description = "None"
+    cause.save()
+    other = factories.make_hazard(log, "H2", causes=2)
+    cause = Cause.objects.get(hazard=other, number=2)
+    cause.description = "N/A"
+    cause.save()
+    record = preview_import(log, "ours.xlsx", write_nhs_workbook(build_snapshot(log)), user)
+    assert record.status == ImportStatus.PREVIEWED, record.report
+    text = str(record.report)
+    assert "no cause" not in text, text[:3000]
+    assert record.counts["update"] == 0

@@ -613,3 +613,18 @@ def test_a_canonical_sheet_without_its_risk_columns_is_refused_not_read_as_the_c
         "The sheet 'Hazard Log' looks like a canonical hazard log but has no 'Severity (initial)'"
     )
     assert "'Likelihood (residual)'" in message
+
+
+def test_possible_causes_saying_there_is_none_is_named_not_dropped_silently():
+    parsed = read(workbook([hazard_row("H1", causes="None"), hazard_row("H2", causes="1) Wrong record\n2) N/A")]))
+    first, second = (hazard.hazard for hazard in parsed.hazards)
+    assert first.causes == () and [c.description for c in second.causes] == ["Wrong record"]
+    warnings = [(m.row, m.column, m.message) for m in parsed.messages if "no cause" in m.message]
+    column = warnings[0][1]
+    assert warnings == [
+        (2, column, "Possible Causes says there is no cause ('None'): the hazard has no causes."),
+        (3, column, "Possible Causes' entry '2) N/A' says there is no cause; it was not imported."),
+    ]
+    assert [(item["cell"], item["reason"]) for item in parsed.tally.not_imported] == [
+        (f"{column}2", "says there is no cause ('None')")
+    ]

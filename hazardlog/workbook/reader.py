@@ -925,6 +925,7 @@ class _SheetReader:
         """Possible Causes: a numbered list is one cause per item; a cell that starts with text is one cause."""
         text = self.text(row, "causes")
         items = [(number, item.strip()) for number, item in parse_items(text) if item.strip()]
+        self._causes_of_none(row, text, bool(items))
         if not items:
             return ()
         if items[0][0] is None:
@@ -950,6 +951,20 @@ class _SheetReader:
             why = "has no number" if number is None else f"repeats or misuses number {number}"
             self.warning(row, "causes", f"A cause that {why} (“{_short(item)}”) was imported as cause {given}.")
         return tuple(CauseRow(n, causes[n]) for n in sorted(causes))
+
+    def _causes_of_none(self, row: int, text: str, has_causes: bool) -> None:
+        """Entries of Possible Causes that say there is none ("None", "2) N/A") are no cause: said, not dropped
+        without a word (the control columns' entries of none are kept instead, as they stand for a cause)."""
+        entries = no_entries(text)
+        if not entries:
+            return
+        col = self.columns["causes"]
+        shown = "; ".join(f"'{text}'" if number is None else f"'{number}) {text}'" for number, text in entries)
+        if not has_causes:
+            self.dropped[(row, col)] = f"says there is no cause ({shown})"
+            self.warning(row, col, f"Possible Causes says there is no cause ({shown}): the hazard has no causes.")
+        else:
+            self.warning(row, col, f"Possible Causes' entry {shown} says there is no cause; it was not imported.")
 
     def canonical_controls(self, row: int, cause_numbers: set[int]) -> tuple[ControlRow, ...]:
         controls: list[ControlRow] = []
