@@ -282,6 +282,23 @@ def test_it_prints_on_a4_fitted_to_the_page_width_with_the_header_rows_on_every_
         "Export structure": (None, None, None, None, None),  # very hidden: never printed
     }
     assert wb["Hazard Log"].print_title_rows == "$1:$2"
+    assert not wb["Hazard Log"].col_breaks.brk and wb["Hazard Log"].print_title_cols is None
+
+
+def test_many_columns_after_s_are_printed_on_pages_of_their_own_beside_each_hazard_s_number_and_name(log):
+    # All on one page's width, 19 template columns and a dozen after S printed too small to read.
+    hazard = factories.make_hazard(log, "H1", hazard_type="Clinical", status_reason="")
+    for assessment in hazard.assessments.all():
+        assessment.rationale, assessment.assessed_by, assessment.assessed_at = "Why", "Dr A", date(2026, 1, 5)
+        assessment.save()
+    control = hazard.controls.first()
+    control.owner, control.evidence, control.evidence_url = "Supplier", "Test report", "https://example.org/r"
+    control.save()
+    ws = exported(log)["Hazard Log"]
+    assert ws.max_column > 19 + 8
+    assert [b.id for b in ws.col_breaks.brk] == [19]  # after S
+    assert ws.page_setup.fitToWidth == 2 and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_cols == "$A:$B" and ws.print_title_rows == "$1:$2"
 
 
 # Cells as a CSO would write them: a cell of one cause or one control is its text alone; texts of several

@@ -27,6 +27,7 @@ from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 
 from hazardlog.models.hazard import ControlKind, HazardStatus, ImplementationStatus
 from hazardlog.snapshot import HazardRow, LogSnapshot, MatrixData
@@ -56,6 +57,8 @@ LINE_POINTS = 12.75
 ROW_PADDING_POINTS = 3
 MAX_ROW_POINTS = 409
 PAPER_A4 = "9"
+# The columns after S are printed beside the template's on the same pages while no wider than this share of them.
+PRINTED_BESIDE = 0.25
 
 
 class CellTooLong(ValueError):
@@ -616,6 +619,12 @@ def _hazard_log(ws, snapshot: LogSnapshot, rows: list[HazardCells], extra: list[
     ws.freeze_panes = f"A{layout.FIRST_DATA_ROW}"
     ws.print_title_rows = f"{layout.GROUP_ROW}:{layout.HEADER_ROW}"
     _print_on_a4(ws, landscape=True, one_page=False)
+    if len(extra) * layout.EXTRA_WIDTH > sum(column.width for column in columns) * PRINTED_BESIDE:
+        # On paper the template's columns fill the page's width, and many columns after S follow on pages of
+        # their own, each row named by its number and name: all on one page's width, the text was unreadable.
+        ws.col_breaks.append(Break(id=len(columns)))
+        ws.page_setup.fitToWidth = 2
+        ws.print_title_cols = "A:B"
 
     groups = {column.group: [] for column in columns if column.group}
     for column in columns:
