@@ -35,6 +35,10 @@ def with_columns(headers: list[str], *rows: list) -> bytes:
     return workbook([hazard_row(f"H{n}") + values for n, values in enumerate(rows, 1)], headers=HEADERS + headers)
 
 
+def details(assessment) -> tuple:
+    return assessment.rationale, assessment.assessed_by, assessment.assessed_at
+
+
 def assessed_log(log):
     hazard = factories.make_hazard(log, "H1", raised_on=date(2019, 3, 4))
     initial = hazard.assessments.get(stage="initial")
@@ -131,16 +135,8 @@ def test_the_assessment_details_are_read_into_each_stage_s_assessment():
     parsed = read(with_columns(DETAIL_HEADERS, values))
     [item] = parsed.hazards
     initial, residual = item.hazard.initial, item.hazard.residual
-    assert (initial.rationale, initial.assessed_by, initial.assessed_at) == (
-        "Initial why",
-        "Dr Initial",
-        date(2020, 1, 2),
-    )
-    assert (residual.rationale, residual.assessed_by, residual.assessed_at) == (
-        "Residual why",
-        "Dr Residual",
-        date(2021, 4, 3),
-    )
+    assert details(initial) == ("Initial why", "Dr Initial", date(2020, 1, 2))
+    assert details(residual) == ("Residual why", "Dr Residual", date(2021, 4, 3))
     assert {
         f"{stage}.{name}" for stage in ("initial", "residual") for name in layout.ASSESSMENT_DETAILS
     } <= item.carries
@@ -227,16 +223,8 @@ def test_a_new_hazard_gets_the_file_s_dates_and_details(log, user):
     hazard = Hazard.objects.get(log=log, reference="H1")
     assert hazard.raised_on == date(2019, 3, 4)
     initial, residual = hazard.assessments.get(stage="initial"), hazard.assessments.get(stage="residual")
-    assert (initial.rationale, initial.assessed_by, initial.assessed_at) == (
-        "Initial why",
-        "Dr Initial",
-        date(2020, 1, 2),
-    )
-    assert (residual.rationale, residual.assessed_by, residual.assessed_at) == (
-        "Residual why",
-        "Dr Residual",
-        date(2021, 4, 3),
-    )
+    assert details(initial) == ("Initial why", "Dr Initial", date(2020, 1, 2))
+    assert details(residual) == ("Residual why", "Dr Residual", date(2021, 4, 3))
 
 
 def test_without_a_date_raised_column_a_new_hazard_is_dated_today_and_an_existing_one_keeps_its_date(log, user):
