@@ -255,6 +255,8 @@ def reads_back_as_shown(hazard: HazardRow, controls: dict[str, list], nones: dic
     # alarm that only costs the hidden sheet a line).
     if could_start_item("\n".join(listed)) or any("\n" in cause.source_id for cause in hazard.causes):
         return False
+    if any("\n\\" in text for text in listed):  # the import drops a backslash that starts a later line
+        return False
     if any(layout.CONTROL_LABEL_LINE.search(text) for text in details if "\n" in text):
         return False
     order: list[int] = []
