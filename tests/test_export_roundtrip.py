@@ -22,9 +22,8 @@ from hazardlog.models import Cause, Control, Hazard, HazardLog, ImportStatus, St
 from hazardlog.snapshot import build_snapshot, to_json
 from hazardlog.workbook import layout, structure
 from hazardlog.workbook.celltext import from_cell
-from hazardlog.workbook.numbering import is_no_entry
 from hazardlog.workbook.writer import write_nhs_workbook
-from tests import factories
+from tests import factories, text_strategies
 from tests.import_files import NHS_WORKBOOKS, needs_nhs_workbooks
 
 _names = itertools.count(1)
@@ -165,19 +164,7 @@ HOSTILE = [
     "00123",
     *LIST_LIKE,
 ]
-characters = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")
-
-
-def usable(text: str) -> bool:
-    """Text as the app stores it: trimmed (forms strip), not empty, not a word the template uses for 'nothing'."""
-    return text == text.strip() and text != "" and not is_no_entry(text)
-
-
-texts = st.one_of(
-    st.sampled_from(HOSTILE),
-    st.text(characters, min_size=1, max_size=30),
-    st.builds(lambda a, b: f"{a}\n{b}", st.sampled_from(HOSTILE), st.text(characters, min_size=1, max_size=15)),
-).filter(usable)
+texts = text_strategies.texts(HOSTILE, max_size=30)
 optional_texts = st.one_of(st.just(""), texts)
 short_texts = texts.filter(lambda t: len(t) <= 20)
 levels = st.tuples(

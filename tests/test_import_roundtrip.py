@@ -23,9 +23,8 @@ from hazardlog.models import (
 )
 from hazardlog.snapshot import build_snapshot
 from hazardlog.workbook import layout
-from hazardlog.workbook.numbering import is_no_entry
 from hazardlog.workbook.writer import write_nhs_workbook
-from tests import factories
+from tests import factories, text_strategies
 
 _names = itertools.count(1)
 # The standard is part of a log's identity, so the copy differs from the original only there.
@@ -107,19 +106,7 @@ HOSTILE = [
     "TRUE",
     "00123",
 ]
-characters = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00")
-
-
-def usable(text: str) -> bool:
-    """Text as the app stores it: trimmed (forms strip), not empty, not a word the template uses for 'nothing'."""
-    return text == text.strip() and text != "" and not is_no_entry(text)
-
-
-texts = st.one_of(
-    st.sampled_from(HOSTILE),
-    st.text(characters, min_size=1, max_size=40),
-    st.builds(lambda a, b: f"{a}\n{b}", st.sampled_from(HOSTILE), st.text(characters, min_size=1, max_size=20)),
-).filter(usable)
+texts = text_strategies.texts(HOSTILE, max_size=40)
 optional_texts = st.one_of(st.just(""), texts)
 levels = st.tuples(
     st.sampled_from(["Minor", "Significant", "Considerable", "Major", "Catastrophic"]),
