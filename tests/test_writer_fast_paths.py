@@ -83,3 +83,15 @@ def test_a_cell_too_long_for_a_spreadsheet_is_refused_naming_the_hazard_and_colu
     with pytest.raises(CellTooLong, match=r"Hazard H2, Potential Clinical Impact: the cell would hold 32,768"):
         writer.write_nhs_workbook(snapshot)
     writer.write_nhs_workbook(LogSnapshot(**cover, version_date=None, matrix=matrix, hazards=(fits,)))
+
+
+@given(
+    st.one_of(
+        st.text(alphabet="nNoeE /aAt.pplicbdfy\t\n-", max_size=30),
+        st.sampled_from(["None", "n/a.", " Not  applicable ", "none identified", "None currently..", "- ", "nil ."]),
+    )
+)
+def test_a_text_that_says_none_is_told_apart_as_the_words_compared_whole_would(text):
+    from hazardlog.workbook.numbering import NO_ENTRY, is_no_entry
+
+    assert is_no_entry(text) == (" ".join(text.split()).casefold().rstrip(".") in NO_ENTRY)

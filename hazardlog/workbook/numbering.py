@@ -70,4 +70,8 @@ def _items(cell: str | None) -> list[tuple[int | None, str]]:
 
 
 def is_no_entry(text: str) -> bool:
-    return " ".join(text.split()).casefold().rstrip(".") in NO_ENTRY
+    """Whether the text says there is nothing ("None", "n/a.", "Not  applicable"): its words, case and trailing
+    dots aside, are one of NO_ENTRY. None has more than two words, so a longer text is not split in full (an
+    import asks this of every item of every list cell)."""
+    words = text.split(None, 2)
+    return len(words) <= 2 and " ".join(words).casefold().rstrip(".") in NO_ENTRY
