@@ -11,7 +11,6 @@ copies. Every text is a text cell, encoded by `celltext`. The Risk Matrix sits i
 cells, so the named ranges Likelihood and Consequence resolve as in NHS copies.
 """
 
-import functools
 import itertools
 from copy import copy
 from dataclasses import dataclass, field
@@ -249,7 +248,7 @@ def reads_back_as_shown(hazard: HazardRow, controls: dict[str, list], nones: dic
         details += [control.owner, control.evidence, control.evidence_url, control.source_id]
         details += [text for _, text in control.additional_columns]
     for text in listed + details:
-        if text and (text != text.strip() or len(text) <= NO_ENTRY_CHARS and _short_no_entry(text)):
+        if text and (text != text.strip() or len(text) <= NO_ENTRY_CHARS and is_no_entry(text)):
             return False
     # Searched joined up, as the pattern looks at every line's start (a match across two texts is a false
     # alarm that only costs the hidden sheet a line).
@@ -274,12 +273,6 @@ def reads_back_as_shown(hazard: HazardRow, controls: dict[str, list], nones: dic
 
 
 NO_ENTRY_CHARS = 20  # longer than any of numbering.NO_ENTRY
-
-
-@functools.lru_cache(maxsize=1024)
-def _short_no_entry(text: str) -> bool:
-    """is_no_entry of a short text, remembered: owners and statuses repeat down a log."""
-    return is_no_entry(text)
 
 
 def _tracked(hazard: HazardRow) -> bool:
