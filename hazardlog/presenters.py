@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from hazardlog import search
 from hazardlog.models import (
     ControlKind,
     ControlType,
@@ -426,9 +427,10 @@ class SortColumn:
 
 def sort_columns(params) -> dict[str, SortColumn]:
     """Each sortable column's heading link: a click sorts by it, a second click reverses."""
-    from hazardlog.filters import SORTS
+    from hazardlog.filters import BEST_MATCH, SORTS
 
-    current = params.get("sort") or "reference"
+    # A search comes best match first unless a column is chosen (filters.SortFilter): no column is sorted then.
+    current = params.get("sort") or (BEST_MATCH if search.parse(params.get("q")) else "reference")
     columns = {}
     for param in SORTS:
         query = params.copy()

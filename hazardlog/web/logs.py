@@ -11,6 +11,7 @@ from hazardlog.filters import HazardFilter
 from hazardlog.forms import LogForm
 from hazardlog.models import Role
 from hazardlog.templatetags.hazardlog_tags import rating_tag
+from hazardlog.web.paging import SearchPaginator
 
 HAZARDS_PER_PAGE = 50
 CREATE_PERMISSION = "hazardlog.add_hazardlog"
@@ -61,7 +62,9 @@ def log_detail(request, log_id):
     hazard_filter = HazardFilter(
         request.GET, queryset=presenters.hazard_list(log), matrix=matrix, owners=presenters.owners(log)
     )
-    page = Paginator(hazard_filter.qs, HAZARDS_PER_PAGE).get_page(request.GET.get("page"))
+    hazards = hazard_filter.qs
+    paginator_class = SearchPaginator if search.is_ranked(hazards) else Paginator
+    page = paginator_class(hazards, HAZARDS_PER_PAGE).get_page(request.GET.get("page"))
     rows = presenters.hazard_rows(page.object_list, matrix, log)
     found = search.highlights(page.object_list, hazard_filter.form.cleaned_data.get("q") or "")
     # Each rating's tag drawn once for the page, not twice in every row.

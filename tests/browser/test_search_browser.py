@@ -65,3 +65,24 @@ def test_a_search_in_fts_syntax_is_answered(signed_in_page, viewer):
         response = page.goto(reverse("hazardlog:log_detail", args=[log.pk]) + "?q=" + query.replace('"', "%22"))
         assert response.status == 200, query
     expect(page.locator(".hl-hazard-table")).to_contain_text("H-12")
+
+
+def test_a_search_matching_more_than_are_counted_says_how_to_list_the_others(
+    signed_in_page, viewer, axe_check, screenshot, monkeypatch
+):
+    from hazardlog.web import paging
+
+    monkeypatch.setattr(paging, "MOST_COUNTED", 3)
+    log = factories.make_log(name="ePMA")
+    Membership.objects.create(log=log, user=viewer, role=Role.VIEWER)
+    for n in range(1, 6):
+        factories.make_hazard(log, f"H{n}", name=f"Warfarin dose {n} shown in the wrong units")
+    page = signed_in_page(viewer)
+    page.goto(reverse("hazardlog:log_detail", args=[log.pk]) + "?q=warfarin")
+    expect(page.get_by_role("status")).to_have_text(
+        "More than 3 hazards match the filters: showing 1 to 3 of the first 3. "
+        "To list the others, add words to the search or choose more filters."
+    )
+    expect(page.locator(".hl-hazard-table tbody tr")).to_have_count(3)
+    axe_check(page)
+    screenshot(page, "hazard-search-more-than-counted")
