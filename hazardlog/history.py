@@ -386,14 +386,17 @@ def _issue_pairs(ids) -> list[tuple]:
 # A large import creates tens of thousands of rows. simple-history's bulk_create_with_history builds a model
 # instance and a historical instance per row and passes every value through Django's SQL compiler: about half
 # of an import's time. These write the same rows with plain SQL: each new row's creation history is copied
-# in the database from the row just inserted, so it holds exactly what the row holds.
+# in the database from the row just inserted, so it holds exactly what the row holds. On PostgreSQL the live
+# rows go by COPY (psycopg escapes every value), with ids taken from the table's sequence beforehand, rather
+# than by INSERTs of a thousand rows whose tens of thousands of parameters the server parses one by one.
 
 
 class _BulkCursor:
-    """A cursor for statements of thousands of parameters. psycopg rewrites every `%s` of a query into
-    PostgreSQL's `$n` in Python, about a fifth of a 5,000-hazard import's time: on PostgreSQL this is psycopg's
-    RawCursor on Django's own connection (so in the caller's transaction), written with `$n` directly; on
-    SQLite, Django's cursor. `mark()` gives the next parameter's placeholder."""
+    """The bulk writers' cursor. On PostgreSQL, psycopg's RawCursor on Django's own connection (so in the
+    caller's transaction): rows go by COPY, and statements are written with PostgreSQL's `$n`, which psycopg
+    does not rewrite in Python as it does every `%s` (that was a fifth of a 5,000-hazard import's time when
+    rows went by INSERTs of thousands of parameters, as they still do on SQLite, through Django's cursor).
+    `mark()` gives the next parameter's placeholder."""
 
     def __enter__(self):
         self.postgresql = connection.vendor == "postgresql"
@@ -417,8 +420,7 @@ class _BulkCursor:
     def marks(self, n: int) -> str:
         if not self.postgresql:
             return ", ".join(["%s"] * n)
-        first, self.count = self.count + 1, self.count + n  # no statement has more than 65,535 (the protocol's limit)
-        return ", ".join(_NUMBERED[first : first + n])
+        return ", ".join(self.mark() for _ in range(n))
 
     def ids_in(self, column: str, ids: list) -> tuple[str, list]:
         """`column` among `ids`: one array parameter on PostgreSQL, a list of them on SQLite."""
@@ -431,9 +433,30 @@ class _BulkCursor:
         self.cursor.execute(sql, params)
         return self.cursor
 
+    def batches(self, items: list, size: int):
+        """`items` in slices of `size` on SQLite; whole on PostgreSQL, where a list is one array parameter."""
+        size = len(items) if self.postgresql else size
+        return (items[start : start + size] for start in range(0, len(items), size))
 
-# PostgreSQL's placeholders $1 … $65535, made once: a 5,000-hazard import writes half a million of them.
-_NUMBERED = [f"${i}" for i in range(65_536)]
+    def new_ids(self, model, n: int) -> list[int]:
+        """PostgreSQL: `n` ids for new rows of `model`, from its primary key's sequence (an identity column's
+        too), ascending as INSERT would give them; no other writer can be given them. The sequence is looked
+        up once (MATERIALIZED): for each id, the lookup took ten times as long as the nextval."""
+        opts = model._meta
+        sql = (
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq) "
+            "SELECT nextval(s.seq) FROM s, generate_series(1, $3)"
+        )
+        rows = self.execute(sql, [connection.ops.quote_name(opts.db_table), opts.pk.column, n]).fetchall()
+        return sorted(value for (value,) in rows)
+
+    def copy_rows(self, table: str, columns: list[str], rows) -> None:
+        """PostgreSQL: COPY `rows` (sequences of values of the `columns`) into `table`. It fires the table's
+        row and statement triggers as an INSERT does, the statement ones once for all the rows."""
+        quote = connection.ops.quote_name
+        with self.cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _placeholder(field, mark: str) -> str:
@@ -472,7 +495,7 @@ def insert_with_history(
     model's other fields take their defaults (`when` for auto_now fields), as a new instance would.
     `history_values` ({field name: value}) records a value other than the row's in the history (as for a
     hazard inserted with revision 0, which the history records as the 1 a new hazard has).
-    Returns {values of the `key` columns: id} of the rows inserted. Runs in the caller's transaction."""
+    Returns {values of the `key` columns (as given): id} of the rows inserted. Runs in the caller's transaction."""
     if not rows:
         return {}
     opts, history = model._meta, model.history.model
@@ -485,6 +508,8 @@ def insert_with_history(
     )
     fields += rest
     rows = [(*row, *defaults) for row in rows]
+    at = [fields.index(opts.get_field(name)) for name in key]
+    keys = [tuple(row[i] for i in at) for row in rows]
     convert = [(i, prep) for i, field in enumerate(fields) if (prep := _prepared(field))]
     if convert:
         rows = [list(row) for row in rows]
@@ -518,11 +543,15 @@ def insert_with_history(
         "+",
         getattr(user, "pk", None),
     ]
-    found = {}
-    size = _rows_per_statement(len(fields))
     with _BulkCursor() as bulk:
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
+        if bulk.postgresql:
+            ids = bulk.new_ids(model, len(rows))
+            with_ids = ((pk_value, *row) for pk_value, row in zip(ids, rows, strict=True))
+            bulk.copy_rows(opts.db_table, [opts.pk.column, *(f.column for f in fields)], with_ids)
+            bulk.execute(*copy(bulk, ids))
+            return dict(zip(keys, ids, strict=True))
+        found = {}
+        for batch in bulk.batches(rows, _rows_per_statement(len(fields))):
             placeholders = ", ".join(f"({bulk.marks(len(fields))})" for _ in batch)
             returned = bulk.execute(
                 insert + placeholders + f" RETURNING {returning}",  # noqa: S608 — names from our models
@@ -553,14 +582,15 @@ def link_with_history(m2m_field, links: list[tuple[int, int]]) -> None:
     with _BulkCursor() as bulk:
         # Many rows a statement, not executemany: PostgreSQL's statement triggers (migration 0008) run once
         # per statement, and executemany is one statement per row.
-        size = _rows_per_statement(2)
-        for start in range(0, len(links), size):
-            batch = links[start : start + size]
-            values = ", ".join(f"({bulk.marks(2)})" for _ in batch)
-            bulk.execute(
-                f"INSERT INTO {table} ({t_left}, {t_right}) VALUES {values}",  # noqa: S608
-                [value for link in batch for value in link],
-            )
+        if bulk.postgresql:
+            bulk.copy_rows(through._meta.db_table, [through._meta.get_field(n).column for n in (left, right)], links)
+        else:
+            for batch in bulk.batches(links, _rows_per_statement(2)):
+                values = ", ".join(f"({bulk.marks(2)})" for _ in batch)
+                bulk.execute(
+                    f"INSERT INTO {table} ({t_left}, {t_right}) VALUES {values}",  # noqa: S608
+                    [value for link in batch for value in link],
+                )
         h_pk = quote(history._meta.pk.column)
         h_id = quote(history._meta.get_field("id").column)
         columns = [quote(link_history._meta.get_field(name).column) for name in ("history", "id", left, right)]
@@ -570,8 +600,6 @@ def link_with_history(m2m_field, links: list[tuple[int, int]]) -> None:
             f"FROM {table} l JOIN {quote(history._meta.db_table)} h ON h.{h_id} = l.{t_left} "
             f"AND h.{quote('history_type')} = '+' WHERE "
         )
-        ids = sorted({left_id for left_id, _ in links})
-        size = _rows_per_statement(1)
-        for start in range(0, len(ids), size):
-            where, params = bulk.ids_in(f"l.{t_left}", ids[start : start + size])
+        for ids in bulk.batches(sorted({left_id for left_id, _ in links}), _rows_per_statement(1)):
+            where, params = bulk.ids_in(f"l.{t_left}", ids)
             bulk.execute(copy + where, params)
