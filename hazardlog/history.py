@@ -430,7 +430,10 @@ class _BulkCursor:
 
     def execute(self, sql: str, params: list):
         self.count = 0  # the next statement's placeholders start again at $1
-        self.cursor.execute(sql, params)
+        # psycopg's own errors as Django's (IntegrityError, DataError…), as Django's cursor raises them: callers
+        # catch DatabaseError to refuse an import with a message rather than fail.
+        with connection.wrap_database_errors:
+            self.cursor.execute(sql, params)
         return self.cursor
 
     def batches(self, items: list, size: int):
@@ -454,7 +457,10 @@ class _BulkCursor:
         """PostgreSQL: COPY `rows` (sequences of values of the `columns`) into `table`. It fires the table's
         row and statement triggers as an INSERT does, the statement ones once for all the rows."""
         quote = connection.ops.quote_name
-        with self.cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as copy:
+        with (
+            connection.wrap_database_errors,
+            self.cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 

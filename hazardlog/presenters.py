@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from hazardlog import search
 from hazardlog.models import (
     ControlKind,
     ControlType,
@@ -425,12 +424,15 @@ class SortColumn:
     aria_sort: str  # "ascending", "descending" or "none"
 
 
-def sort_columns(params) -> dict[str, SortColumn]:
+def sort_columns(params, *, ranked: bool) -> dict[str, SortColumn]:
     """Each sortable column's heading link: a click sorts by it, a second click reverses."""
     from hazardlog.filters import BEST_MATCH, SORTS
 
-    # A search comes best match first unless a column is chosen (filters.SortFilter): no column is sorted then.
-    current = params.get("sort") or (BEST_MATCH if search.parse(params.get("q")) else "reference")
+    # Best match (the form's first choice, so sent whenever the form is) is the order of a search's results
+    # (`ranked`), where no column is sorted; without a search it is hazard number order (filters.SortFilter).
+    current = params.get("sort") or BEST_MATCH
+    if current == BEST_MATCH and not ranked:
+        current = "reference"
     columns = {}
     for param in SORTS:
         query = params.copy()

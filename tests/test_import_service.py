@@ -7,7 +7,16 @@ from django.db import DatabaseError
 
 from hazardlog import imports
 from hazardlog.imports import REPLACE_COVER, ImportRefused, cancel_import, confirm_import, preview_import
-from hazardlog.models import Cause, Control, Hazard, HazardLog, ImportRecord, ImportStatus, RiskAssessment
+from hazardlog.models import (
+    Cause,
+    Control,
+    Hazard,
+    HazardLog,
+    ImportRecord,
+    ImportStatus,
+    RiskAssessment,
+    RiskRating,
+)
 from hazardlog.snapshot import build_snapshot
 from hazardlog.sorting import sort_text
 from hazardlog.text import reference_key
@@ -291,3 +300,23 @@ def test_an_import_that_reopens_a_hazard_drops_the_reason_for_its_old_status(log
     confirm_import(preview_import(log, "log.xlsx", workbook([row]), user), user)
     hazard.refresh_from_db()
     assert (hazard.status, hazard.status_reason) == ("open", "")
+
+
+def test_a_write_the_database_refuses_is_an_import_refused_with_a_message(log, user, monkeypatch):
+    """On PostgreSQL the bulk writes go through psycopg's own cursor (hazardlog/history.py), whose errors must
+    reach the import as Django's DatabaseError, as on SQLite: refused with a message, nothing written."""
+    record = preview_import(log, "log.xlsx", workbook([hazard_row("H1")]), user)
+    levels = imports._Writer._levels
+
+    def wrong_rating(self, assessment):  # a rating that is not the matrix's for these levels
+        severity, likelihood, rating = levels(self, assessment)
+        other = RiskRating.objects.filter(matrix=log.matrix).exclude(pk=rating.pk).first()
+        return severity, likelihood, other
+
+    monkeypatch.setattr(imports._Writer, "_levels", wrong_rating)
+    before = database_counts()
+    with pytest.raises(ImportRefused, match="the database refused it"):
+        confirm_import(record, user)
+    assert database_counts() == before
+    record.refresh_from_db()
+    assert record.status == ImportStatus.REFUSED

@@ -120,4 +120,13 @@ def test_no_column_reads_as_sorted_while_a_search_comes_best_match_first(signed_
     assert 'aria-sort="ascending"' not in searched
     assert signed_in.get(url, {"q": "dose", "sort": "name"}).content.decode().count('aria-sort="ascending"') == 1
     assert signed_in.get(url, {"q": "  "}).content.decode().count('aria-sort="ascending"') == 1  # no search
+    # The form always sends its first sort choice, Best match: without a search that is hazard number order.
+    for q in ("", "dose\x00"):  # no search, or one the form refuses
+        html = signed_in.get(url, {"q": q, "status": "", "sort": "relevance"}).content.decode()
+        assert re.findall(r'aria-sort="ascending">\s*<a[^>]*>([^<]*)<', html) == ["Ref."]
     assert signed_in.get(url).content.decode().count('aria-sort="ascending"') == 1
+
+
+def test_one_hazard_found_reads_in_the_singular(signed_in, matching_log):
+    _, status = listed(signed_in, matching_log, q="allergy")
+    assert status == "Showing 1 to 1 of 1 hazard that matches the filters."

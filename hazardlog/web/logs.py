@@ -81,7 +81,7 @@ def log_detail(request, log_id):
             "filter": hazard_filter,
             "page": page,
             "rows": rows,
-            "columns": presenters.sort_columns(request.GET),
+            "columns": presenters.sort_columns(request.GET, ranked=search.is_ranked(hazards)),
             "pages": presenters.page_links(page, request.GET),
             "can_edit": can(log.user_role, Role.EDITOR),
             "entered_in_error": presenters.entered_in_error(log),
