@@ -63,7 +63,8 @@ def log_detail(request, log_id):
         request.GET, queryset=presenters.hazard_list(log), matrix=matrix, owners=presenters.owners(log)
     )
     hazards = hazard_filter.qs
-    paginator_class = SearchPaginator if search.is_ranked(hazards) else Paginator
+    ranked = search.is_ranked(hazards)  # a search: best match first, counted up to a limit
+    paginator_class = SearchPaginator if ranked else Paginator
     page = paginator_class(hazards, HAZARDS_PER_PAGE).get_page(request.GET.get("page"))
     rows = presenters.hazard_rows(page.object_list, matrix, log)
     found = search.highlights(page.object_list, hazard_filter.form.cleaned_data.get("q") or "")
@@ -81,7 +82,7 @@ def log_detail(request, log_id):
             "filter": hazard_filter,
             "page": page,
             "rows": rows,
-            "columns": presenters.sort_columns(request.GET, ranked=search.is_ranked(hazards)),
+            "columns": presenters.sort_columns(request.GET, ranked=ranked),
             "pages": presenters.page_links(page, request.GET),
             "can_edit": can(log.user_role, Role.EDITOR),
             "entered_in_error": presenters.entered_in_error(log),

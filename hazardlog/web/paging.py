@@ -1,10 +1,10 @@
 """Pages of search results, counted up to a limit.
 
-A search that matches every hazard of a 10,000-hazard log cost about twice as much to count as the whole
-page cost on a small log (`make load`): counting reads every matching hazard again. Counting stops at
-MOST_COUNTED; a search matching more lists its first MOST_COUNTED (best match first, or in the order
-chosen) and says so. No log the NHS templates describe comes near that many hazards matching one search,
-and the hazard list without a search is always counted in full.
+Counting a search's results reads every matching hazard a second time, after ranking them: on a 10,000-hazard
+log where a search matches every hazard, 3.8 ms of a 40 ms page (`make load`), which with the ranking was all
+of the page that grew with the log. Counting stops at MOST_COUNTED; a search matching more lists its first
+MOST_COUNTED (best match first, or in the order chosen) and says so. The first MOST_COUNTED are still chosen
+from every match. The hazard list without a search is always counted in full.
 """
 
 from functools import cached_property
