@@ -151,7 +151,7 @@ def test_a_cso_filters_the_list_and_follows_a_cell_of_the_matrix(
     page.keyboard.type("allergy")
     page.keyboard.press("Enter")
     expect(references).to_have_text([re.compile(r"H2$")])
-    expect(page.get_by_role("status")).to_contain_text("that match the filters")
+    expect(page.get_by_role("status")).to_have_text("Showing 1 to 1 of 1 hazard that matches the filters.")
     check(page, axe_check, screenshot, "journey-hazard-list-filtered")
 
     page.get_by_role("link", name="Clear filters").click()
