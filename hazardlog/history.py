@@ -514,8 +514,9 @@ def insert_with_history(
     )
     fields += rest
     rows = [(*row, *defaults) for row in rows]
-    at = [fields.index(opts.get_field(name)) for name in key]
-    keys = [tuple(row[i] for i in at) for row in rows]
+    if connection.vendor == "postgresql":  # COPY returns nothing: the keys are the rows' own, before conversion
+        at = [fields.index(opts.get_field(name)) for name in key]
+        keys = [tuple(row[i] for i in at) for row in rows]
     convert = [(i, prep) for i, field in enumerate(fields) if (prep := _prepared(field))]
     if convert:
         rows = [list(row) for row in rows]
